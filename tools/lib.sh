@@ -1,0 +1,79 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared settings and helpers for the zloop_rs tool scripts. Sourced, never run.
+#
+# Everything that is downloaded or built lives in the cache ($ZLOOP_CACHE,
+# default ~/.cache/zloop-rs), outside the repository, so a clean clone reuses it.
+
+# shellcheck shell=bash
+
+ZLOOP_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+ZLOOP_CACHE=${ZLOOP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/zloop-rs}
+
+# ---- pinned tools ----------------------------------------------------------
+# rustc that builds the kernel and every module (the machine's rustup toolchain).
+RUST_TC=${RUST_TC:-1.95.0}
+BINDGEN_VER=0.72.1
+LLVM_VER=19                     # libclang for bindgen (bookworm)
+VNG_VER=1.42                    # virtme-ng (PyPI)
+LINUX_SRC_PKG=linux-source-7.2  # any 7.2.x; the newest one available is used
+
+# bookworm packages (apt-get install). qemu comes from bookworm-backports because
+# the machine's qemu-utils already does (bookworm's qemu-system-x86 would remove it).
+HOST_PKGS=(make gcc bc flex bison cpio kmod libssl-dev libelf-dev
+    "libclang-$LLVM_VER-dev" udev util-linux fio xfsprogs e2fsprogs btrfs-progs
+    f2fs-tools attr gawk python3-venv liburing-dev libaio-dev zstd)
+BACKPORTS_PKGS=(qemu-system-x86)
+
+log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+sha() { sha256sum | cut -c1-16; }
+
+RUST_TC_DIR=$HOME/.rustup/toolchains/$RUST_TC-x86_64-unknown-linux-gnu
+BINDGEN=$ZLOOP_CACHE/bindgen-$BINDGEN_VER/bin/bindgen
+VENV=$ZLOOP_CACHE/virtme-ng-$VNG_VER
+export LIBCLANG_PATH=/usr/lib/llvm-$LLVM_VER/lib
+
+# Private apt configuration used only to *download* arch-independent archives
+# (linux-source-7.2, rust-src) from sid / trixie-backports. It never touches
+# the system's apt state, so nothing can be installed from those suites.
+APT_PRIV=$ZLOOP_CACHE/apt
+apt_priv() { # apt-get|apt-cache args...
+    local tool=$1; shift
+    "$tool" -o Dir::Etc::sourcelist="$APT_PRIV/sources.list" -o Dir::Etc::sourceparts="$APT_PRIV/empty.d" \
+        -o Dir::Etc::preferences=/dev/null -o Dir::Etc::preferencesparts="$APT_PRIV/empty.d" \
+        -o Dir::State::Lists="$APT_PRIV/lists" -o Dir::Cache="$APT_PRIV/cache" \
+        -o Dir::State::status=/dev/null -o Debug::NoLocking=1 -o APT::Sandbox::User=root "$@"
+}
+
+# The linux-source version chosen by deps.sh (recorded there).
+linux_src_version() { cat "$ZLOOP_CACHE/src/linux-source.version" 2>/dev/null; }
+linux_src_dir() { printf '%s/src/linux-%s\n' "$ZLOOP_CACHE" "$(linux_src_version)"; }
+rust_lib_src() { cat "$ZLOOP_CACHE/rust-src-$RUST_TC.path" 2>/dev/null; }
+
+# The make variables every kernel build and every module build must share.
+kmake_vars() { # -> KMAKE_VARS array
+    KMAKE_VARS=(RUSTC="$RUST_TC_DIR/bin/rustc" RUSTDOC="$RUST_TC_DIR/bin/rustdoc"
+        RUSTFMT="$RUST_TC_DIR/bin/rustfmt" CLIPPY_DRIVER="$RUST_TC_DIR/bin/clippy-driver"
+        CARGO="$RUST_TC_DIR/bin/cargo" BINDGEN="$BINDGEN" RUST_LIB_SRC="$(rust_lib_src)")
+}
+
+# Kernel flavours: "default" and "debug". The build tree of a flavour is keyed
+# by the linux-source version, the config fragments and the tool versions.
+kernel_fragments() { # flavour -> fragment files
+    printf '%s\n' "$ZLOOP_TOP/tools/kernel.config"
+    if [[ $1 == debug ]]; then printf '%s\n' "$ZLOOP_TOP/tools/kernel-debug.config"; fi
+}
+kernel_key() { # flavour
+    local f
+    {
+        echo "$1"
+        linux_src_version
+        while read -r f; do cat "$f"; done < <(kernel_fragments "$1")
+        gcc --version | head -n1
+        "$RUST_TC_DIR/bin/rustc" --version
+        "$BINDGEN" --version 2>/dev/null || echo "bindgen $BINDGEN_VER"
+    } | sha
+}
+kernel_build_dir() { # flavour
+    printf '%s/kernel/%s-%s-%s\n' "$ZLOOP_CACHE" "$1" "$(linux_src_version)" "$(kernel_key "$1")"
+}
