@@ -1,0 +1,22 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Host crate over the module's pure files. Each file is included unchanged with
+//! `#[path]`; they use `core` only, so they compile here exactly as in the kernel.
+
+#![no_std]
+#![allow(dead_code)]
+
+#[cfg(test)]
+extern crate std;
+
+#[path = "../../options.rs"]
+pub mod options;
+
+#[cfg(test)]
+mod tests;
+
+#[cfg(test)]
+mod options_tests;
+
+#[cfg(test)]
+mod options_proptest;

@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Unit tests of the pure files.
+
+use crate::options::{ValueKind, CONTROL_TEXT, OPTIONS};
+use std::string::String;
+
+/// The control text is the option table rendered the way the C driver does.
+#[test]
+fn control_text_matches_option_table() {
+    let mut want = String::from("add ");
+    for (i, o) in OPTIONS.iter().enumerate() {
+        if i > 0 {
+            want.push(',');
+        }
+        want.push_str(o.name);
+        want.push_str(match o.kind {
+            ValueKind::Int => "=%d",
+            ValueKind::Uint => "=%u",
+            ValueKind::Str => "=%s",
+            ValueKind::Flag => "",
+        });
+    }
+    want.push_str("\nremove id=%d\n");
+    assert_eq!(CONTROL_TEXT, want);
+}
+
+/// Byte-for-byte the text the C zloop of Linux 7.2 prints.
+#[test]
+fn control_text_is_upstream_text() {
+    assert_eq!(
+        CONTROL_TEXT,
+        "add id=%d,capacity_mb=%u,zone_size_mb=%u,zone_capacity_mb=%u,conv_zones=%u,base_dir=%s,nr_queues=%u,queue_depth=%u,buffered_io,zone_append=%u,ordered_zone_append,discard_write_cache,max_open_zones=%u\nremove id=%d\n"
+    );
+}

@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! zloop_rs: the zoned loop block device, in Rust.
+//!
+//! `/dev/zloop-control` takes the same text commands as the C zloop driver
+//! (`drivers/block/zloop.c`): reading it lists the options of `add`, writing
+//! `add <options>` creates a host-managed zoned disk `/dev/zloopN` whose zones
+//! are regular files under `<base_dir>/<id>/`, and `remove id=N` deletes it.
+//!
+//! Only one of `zloop` (C) and `zloop_rs` can be loaded at a time: both register
+//! the misc device `zloop-control`.
+
+use kernel::{miscdevice::MiscDeviceRegistration, prelude::*};
+
+mod control;
+mod kapi;
+mod options;
+
+module! {
+    type: ZloopModule,
+    name: "zloop_rs",
+    authors: ["zloop_rs developers"],
+    description: "Zoned loopback device (Rust)",
+    license: "GPL",
+}
+
+#[pin_data]
+struct ZloopModule {
+    #[pin]
+    _control: MiscDeviceRegistration<control::ControlFile>,
+}
+
+impl kernel::InPlaceModule for ZloopModule {
+    fn init(_module: &'static ThisModule) -> impl PinInit<Self, Error> {
+        try_pin_init!(Self {
+            _control <- control::register(),
+        })
+        .pin_chain(|_| {
+            pr_info!("module loaded\n");
+            Ok(())
+        })
+    }
+}
