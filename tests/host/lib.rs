@@ -12,6 +12,9 @@ extern crate std;
 #[path = "../../options.rs"]
 pub mod options;
 
+#[path = "../../zone.rs"]
+pub mod zone;
+
 #[cfg(test)]
 mod tests;
 
@@ -20,3 +23,9 @@ mod options_tests;
 
 #[cfg(test)]
 mod options_proptest;
+
+#[cfg(test)]
+mod zone_tests;
+
+#[cfg(test)]
+mod zone_proptest;

@@ -1,0 +1,492 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Property test of the zone state machine (`zone.rs`): random sequences of
+//! zone operations on small geometries, with and without an open-zone limit,
+//! run against a plain `Vec` model of the C zloop of Linux 7.2
+//! (`zloop_do_open_zone()`, `zloop_close_imp_open_zone()`,
+//! `zloop_mark_full/empty()`, `zloop_update_seq_zone()`, the OPEN / CLOSE /
+//! RESET / FINISH commands and `zloop_seq_write_prep()`), with the documented
+//! deviations of `zone.rs`: a write crossing the capacity is `NoRoom`, a write
+//! or append to a full zone is `Full`, and an append opens the zone and
+//! advances the write pointer at once (so the filling append succeeds).
+//!
+//! After every step, the condition and write pointer of every zone, the open
+//! count and the open-zone LRU list must match the model.
+
+use crate::options::Geometry;
+use crate::zone::{Cond, ZoneError, ZoneMeta, Zones};
+use core::fmt::Debug;
+use proptest::prelude::*;
+use proptest::test_runner::Config;
+use std::format;
+use std::string::String;
+use std::vec;
+use std::vec::Vec;
+
+fn config() -> Config {
+    Config {
+        cases: 1200,
+        failure_persistence: None,
+        ..Config::default()
+    }
+}
+
+/// One operation. Zone numbers and sizes are raw values, reduced against the
+/// geometry when the operation runs (so that shrinking keeps them valid).
+#[derive(Clone, Copy, Debug)]
+enum Op {
+    /// Regular write of `1 + nr % (capacity + 1)` sectors at the wp of a
+    /// sequential zone.
+    WriteAtWp { z: u32, nr: u64 },
+    /// Regular write at `start + off % zone_sectors` (usually off the wp).
+    Write { z: u32, off: u64, nr: u64 },
+    /// Zone append to a sequential zone.
+    Append { z: u32, nr: u64 },
+    /// OPEN of any zone.
+    Open { z: u32 },
+    /// CLOSE of any zone.
+    Close { z: u32 },
+    /// RESET of any zone: `mark_empty` if `reset_needed`.
+    Reset { z: u32, suspect: bool },
+    /// FINISH of any zone: `mark_full` if `finish_needed`.
+    Finish { z: u32, suspect: bool },
+    /// Re-sync of a sequential zone from a file of `sectors % (capacity + 1)`.
+    SetWritten { z: u32, sectors: u64 },
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    let z = 0u32..64;
+    let n = 0u64..64;
+    prop_oneof![
+        6 => (z.clone(), n.clone()).prop_map(|(z, nr)| Op::WriteAtWp { z, nr }),
+        2 => (z.clone(), n.clone(), n.clone()).prop_map(|(z, off, nr)| Op::Write { z, off, nr }),
+        4 => (z.clone(), n.clone()).prop_map(|(z, nr)| Op::Append { z, nr }),
+        3 => z.clone().prop_map(|z| Op::Open { z }),
+        3 => z.clone().prop_map(|z| Op::Close { z }),
+        1 => (z.clone(), any::<bool>()).prop_map(|(z, suspect)| Op::Reset { z, suspect }),
+        1 => (z.clone(), any::<bool>()).prop_map(|(z, suspect)| Op::Finish { z, suspect }),
+        1 => (z, n).prop_map(|(z, sectors)| Op::SetWritten { z, sectors }),
+    ]
+}
+
+/// A small geometry: 1 to 7 zones of 4 to 16 sectors, at least one
+/// sequential, capacity 1 to the zone size; `limited` picks a limit of 1 to
+/// the number of sequential zones, otherwise there is none.
+fn small_geometry(limited: bool) -> impl Strategy<Value = Geometry> {
+    (2u32..=4, 1u32..=7)
+        .prop_flat_map(move |(shift, nr_zones)| {
+            let zs = 1u64 << shift;
+            (
+                Just(shift),
+                Just(nr_zones),
+                0..nr_zones,
+                1..=zs,
+                if limited { 1u32..=7 } else { 0u32..=0 },
+            )
+        })
+        .prop_map(|(shift, nr_zones, conv, cap, max)| {
+            let nr_seq = nr_zones - conv;
+            Geometry {
+                nr_zones,
+                nr_conv_zones: conv,
+                zone_shift: shift,
+                zone_sectors: 1 << shift,
+                zone_capacity_sectors: cap,
+                max_open_zones: if max == 0 { 0 } else { 1 + (max - 1) % nr_seq },
+            }
+        })
+}
+
+/// The C semantics, in the plainest form.
+struct Model {
+    geo: Geometry,
+    cond: Vec<Cond>,
+    wp: Vec<u64>,
+    /// `open_zones_lru_list`: open zones, least recently used first.
+    lru: Vec<u32>,
+}
+
+impl Model {
+    fn new(geo: Geometry) -> Self {
+        let n = geo.nr_zones as usize;
+        let mut m = Model {
+            geo,
+            cond: vec![Cond::Empty; n],
+            wp: vec![0; n],
+            lru: Vec::new(),
+        };
+        for z in 0..geo.nr_zones {
+            if z < geo.nr_conv_zones {
+                m.cond[z as usize] = Cond::NotWp;
+                m.wp[z as usize] = u64::MAX;
+            } else {
+                m.wp[z as usize] = m.start(z);
+            }
+        }
+        m
+    }
+
+    fn start(&self, z: u32) -> u64 {
+        u64::from(z) << self.geo.zone_shift
+    }
+
+    fn end(&self, z: u32) -> u64 {
+        self.start(z) + self.geo.zone_capacity_sectors
+    }
+
+    fn conv(&self, z: u32) -> bool {
+        z < self.geo.nr_conv_zones
+    }
+
+    fn cond(&self, z: u32) -> Cond {
+        self.cond[z as usize]
+    }
+
+    fn set(&mut self, z: u32, cond: Cond, wp: u64) {
+        self.cond[z as usize] = cond;
+        self.wp[z as usize] = wp;
+    }
+
+    /// zloop_can_open_zone()
+    fn can_open(&self) -> bool {
+        self.geo.max_open_zones == 0 || (self.lru.len() as u32) < self.geo.max_open_zones
+    }
+
+    /// zloop_lru_remove_open_zone()
+    fn lru_remove(&mut self, z: u32) {
+        if self.cond(z).is_open() {
+            self.lru.retain(|&x| x != z);
+        }
+    }
+
+    /// zloop_lru_rotate_open_zone(): only with a limit, as in the C.
+    fn lru_rotate(&mut self, z: u32) {
+        if self.geo.max_open_zones != 0 {
+            self.lru.retain(|&x| x != z);
+            self.lru.push(z);
+        }
+    }
+
+    /// zloop_close_imp_open_zone()
+    fn close_imp_open_zone(&mut self) -> bool {
+        if self.can_open() {
+            return true;
+        }
+        let victim = self
+            .lru
+            .iter()
+            .copied()
+            .find(|&x| self.cond(x) == Cond::ImpOpen);
+        match victim {
+            Some(v) => {
+                self.cond[v as usize] = Cond::Closed;
+                self.lru.retain(|&x| x != v);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// zloop_do_open_zone(), with the reason of a failure.
+    fn do_open(&mut self, z: u32, explicit: bool) -> Result<(), ZoneError> {
+        match self.cond(z) {
+            Cond::ImpOpen | Cond::ExpOpen => {
+                if explicit {
+                    self.cond[z as usize] = Cond::ExpOpen;
+                }
+                self.lru_rotate(z);
+                Ok(())
+            }
+            Cond::Empty | Cond::Closed => {
+                // zloop_open_closed_or_empty_zone()
+                let ok = if explicit {
+                    self.can_open()
+                } else {
+                    self.close_imp_open_zone()
+                };
+                if !ok {
+                    return Err(ZoneError::OpenLimit);
+                }
+                self.cond[z as usize] = if explicit {
+                    Cond::ExpOpen
+                } else {
+                    Cond::ImpOpen
+                };
+                self.lru.push(z);
+                Ok(())
+            }
+            c => Err(ZoneError::BadCondition(c)),
+        }
+    }
+
+    fn mark_full(&mut self, z: u32) {
+        self.lru_remove(z);
+        self.set(z, Cond::Full, u64::MAX);
+    }
+
+    fn mark_empty(&mut self, z: u32) {
+        self.lru_remove(z);
+        let s = self.start(z);
+        self.set(z, Cond::Empty, s);
+    }
+
+    /// zloop_update_seq_zone() after its size checks.
+    fn update_seq_zone(&mut self, z: u32, sectors: u64) {
+        if sectors == 0 {
+            self.mark_empty(z);
+        } else if sectors == self.geo.zone_capacity_sectors {
+            self.mark_full(z);
+        } else {
+            if !self.cond(z).is_open() {
+                self.cond[z as usize] = Cond::Closed;
+            }
+            self.wp[z as usize] = self.start(z) + sectors;
+        }
+    }
+
+    /// zloop_seq_write_prep() for a regular write, with deviations 1 and 2.
+    fn write(&mut self, z: u32, sector: u64, nr: u64) -> Result<(), ZoneError> {
+        if self.cond(z) == Cond::Full {
+            return Err(ZoneError::Full);
+        }
+        let wp = self.wp[z as usize];
+        if sector != wp {
+            return Err(ZoneError::Unaligned { wp });
+        }
+        if wp + nr > self.end(z) {
+            return Err(ZoneError::NoRoom);
+        }
+        self.do_open(z, false)?;
+        self.wp[z as usize] += nr;
+        if self.wp[z as usize] == self.end(z) {
+            self.mark_full(z);
+        }
+        Ok(())
+    }
+
+    /// zloop_seq_write_prep() for a (non-ordered) append, which is also what
+    /// zone.rs does for an ordered one (deviation 3).
+    fn append(&mut self, z: u32, nr: u64) -> Result<u64, ZoneError> {
+        if self.cond(z) == Cond::Full {
+            return Err(ZoneError::Full);
+        }
+        let wp = self.wp[z as usize];
+        if wp + nr > self.end(z) {
+            return Err(ZoneError::NoRoom);
+        }
+        self.do_open(z, false)?;
+        self.wp[z as usize] += nr;
+        if self.wp[z as usize] == self.end(z) {
+            self.mark_full(z);
+        }
+        Ok(wp)
+    }
+
+    /// zloop_open_zone()
+    fn open(&mut self, z: u32) -> Result<(), ZoneError> {
+        if self.conv(z) {
+            return Err(ZoneError::Conventional);
+        }
+        self.do_open(z, true)
+    }
+
+    /// zloop_close_zone()
+    fn close(&mut self, z: u32) -> Result<(), ZoneError> {
+        if self.conv(z) {
+            return Err(ZoneError::Conventional);
+        }
+        match self.cond(z) {
+            Cond::Closed => Ok(()),
+            Cond::ImpOpen | Cond::ExpOpen => {
+                self.lru_remove(z);
+                let empty = self.wp[z as usize] == self.start(z);
+                self.cond[z as usize] = if empty { Cond::Empty } else { Cond::Closed };
+                Ok(())
+            }
+            c => Err(ZoneError::BadCondition(c)),
+        }
+    }
+
+    /// zloop_reset_zone() with a successful truncate; `Ok(did_something)`.
+    fn reset(&mut self, z: u32, suspect: bool) -> Result<bool, ZoneError> {
+        if self.conv(z) {
+            return Err(ZoneError::Conventional);
+        }
+        if !suspect && self.cond(z) == Cond::Empty {
+            return Ok(false);
+        }
+        self.mark_empty(z);
+        Ok(true)
+    }
+
+    /// zloop_finish_zone() with a successful truncate; `Ok(did_something)`.
+    fn finish(&mut self, z: u32, suspect: bool) -> Result<bool, ZoneError> {
+        if self.conv(z) {
+            return Err(ZoneError::Conventional);
+        }
+        if !suspect && self.cond(z) == Cond::Full {
+            return Ok(false);
+        }
+        self.mark_full(z);
+        Ok(true)
+    }
+}
+
+type Dev = Zones<Vec<ZoneMeta>>;
+
+/// Runs `op` on both, and returns a description of any difference in the
+/// results.
+fn step(d: &mut Dev, m: &mut Model, op: Op) -> Result<(), String> {
+    let g = m.geo;
+    let nr_seq = g.nr_zones - g.nr_conv_zones;
+    let any_zone = |z: u32| z % g.nr_zones;
+    let seq_zone = |z: u32| g.nr_conv_zones + z % nr_seq;
+    let len = |nr: u64| 1 + nr % (g.zone_capacity_sectors + 1);
+    fn check<T: PartialEq + Debug>(
+        what: impl FnOnce() -> String,
+        got: T,
+        want: T,
+    ) -> Result<(), String> {
+        if got == want {
+            Ok(())
+        } else {
+            Err(format!("{}: {got:?} != model {want:?}", what()))
+        }
+    }
+    match op {
+        Op::WriteAtWp { z, nr } => {
+            let (z, nr) = (seq_zone(z), len(nr));
+            let sector = m.wp[z as usize];
+            let (got, want) = (d.prep_write(z, sector, nr), m.write(z, sector, nr));
+            check(|| format!("write z{z} @{sector}+{nr}"), got, want)
+        }
+        Op::Write { z, off, nr } => {
+            let (z, nr) = (seq_zone(z), len(nr));
+            let sector = m.start(z) + off % g.zone_sectors;
+            let (got, want) = (d.prep_write(z, sector, nr), m.write(z, sector, nr));
+            check(|| format!("write z{z} @{sector}+{nr}"), got, want)
+        }
+        Op::Append { z, nr } => {
+            let (z, nr) = (seq_zone(z), len(nr));
+            let (got, want) = (d.prep_append(z, nr), m.append(z, nr));
+            check(|| format!("append z{z} +{nr}"), got, want)
+        }
+        Op::Open { z } => {
+            let z = any_zone(z);
+            let (got, want) = (d.open(z), m.open(z));
+            check(|| format!("open z{z}"), got, want)
+        }
+        Op::Close { z } => {
+            let z = any_zone(z);
+            let (got, want) = (d.close(z), m.close(z));
+            check(|| format!("close z{z}"), got, want)
+        }
+        Op::Reset { z, suspect } => {
+            let z = any_zone(z);
+            let got = d.reset_needed(z, suspect);
+            if got == Ok(true) {
+                d.mark_empty(z);
+            }
+            let want = m.reset(z, suspect);
+            check(|| format!("reset z{z} {suspect}"), got, want)
+        }
+        Op::Finish { z, suspect } => {
+            let z = any_zone(z);
+            let got = d.finish_needed(z, suspect);
+            if got == Ok(true) {
+                d.mark_full(z);
+            }
+            let want = m.finish(z, suspect);
+            check(|| format!("finish z{z} {suspect}"), got, want)
+        }
+        Op::SetWritten { z, sectors } => {
+            let z = seq_zone(z);
+            let sectors = sectors % (g.zone_capacity_sectors + 1);
+            d.set_written(z, sectors);
+            m.update_seq_zone(z, sectors);
+            Ok(())
+        }
+    }
+}
+
+/// Compares every zone, the open count and the LRU list.
+fn compare(d: &Dev, m: &Model) -> Result<(), String> {
+    let g = m.geo;
+    for z in 0..g.nr_zones {
+        let got = (d.cond(z), d.wp(z));
+        let want = (m.cond(z), m.wp[z as usize]);
+        if got != want {
+            return Err(format!("zone {z}: {got:?} != model {want:?}"));
+        }
+        let i = d.info(z);
+        let cap = if m.conv(z) {
+            g.zone_sectors
+        } else {
+            g.zone_capacity_sectors
+        };
+        let want = (m.start(z), g.zone_sectors, want.1, want.0, m.conv(z), cap);
+        let got = (i.start, i.len, i.wp, i.cond, i.conventional, i.capacity);
+        if got != want {
+            return Err(format!("info {z}: {got:?} != {want:?}"));
+        }
+    }
+    let open = (0..g.nr_zones).filter(|&z| d.cond(z).is_open()).count();
+    if d.nr_open() as usize != open || open != m.lru.len() {
+        return Err(format!(
+            "nr_open {} / open zones {open} / model {}",
+            d.nr_open(),
+            m.lru.len()
+        ));
+    }
+    if g.max_open_zones != 0 && d.nr_open() > g.max_open_zones {
+        return Err(format!("nr_open {} > limit", d.nr_open()));
+    }
+    // The iterator must end: stop after more entries than zones.
+    let lru: Vec<u32> = d.open_zones_lru().take(g.nr_zones as usize + 1).collect();
+    let mut sorted = lru.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    if sorted.len() != lru.len() || lru.iter().any(|&z| !d.cond(z).is_open()) {
+        return Err(format!("LRU {lru:?} has duplicates or non-open zones"));
+    }
+    if lru.len() != open {
+        return Err(format!("LRU {lru:?} does not list the {open} open zones"));
+    }
+    // Without a limit, the C does not keep the list in LRU order (it is then
+    // never used to pick a zone): compare the order only with a limit.
+    if g.max_open_zones != 0 && lru != m.lru {
+        return Err(format!("LRU {lru:?} != model {:?}", m.lru));
+    }
+    Ok(())
+}
+
+fn run(geo: Geometry, ops: &[Op]) -> Result<(), TestCaseError> {
+    let mut d: Dev = Zones::new(geo, vec![ZoneMeta::INIT; geo.nr_zones as usize]).unwrap();
+    let mut m = Model::new(geo);
+    compare(&d, &m).map_err(TestCaseError::fail)?;
+    for (i, &op) in ops.iter().enumerate() {
+        step(&mut d, &mut m, op).map_err(|e| TestCaseError::fail(format!("step {i}: {e}")))?;
+        compare(&d, &m).map_err(|e| TestCaseError::fail(format!("after step {i} {op:?}: {e}")))?;
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn random_zone_ops_match_c_model_without_open_limit(
+        geo in small_geometry(false),
+        ops in proptest::collection::vec(op(), 1..64),
+    ) {
+        run(geo, &ops)?;
+    }
+
+    #[test]
+    fn random_zone_ops_match_c_model_with_open_limit(
+        geo in small_geometry(true),
+        ops in proptest::collection::vec(op(), 1..64),
+    ) {
+        run(geo, &ops)?;
+    }
+}

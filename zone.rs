@@ -1,0 +1,488 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The zone state machine: condition, write pointer and open-zone accounting
+//! of every zone of one device.
+//!
+//! Pure `core` code (no kernel types, no allocation): the storage of the
+//! per-zone records is handed in by the caller, and the host crate tests this
+//! file unchanged. The kernel side keeps a [`Zones`] under one spinlock and
+//! does the file operations (truncate, stat) that some transitions need; the
+//! methods here only change the in-memory state, and only once the file
+//! operation they depend on succeeded.
+//!
+//! Conditions follow the zoned block device model of the upstream C zloop
+//! (`drivers/block/zloop.c`, Linux 7.2): conventional zones are always
+//! `NotWp`; sequential zones move between `Empty`, `ImpOpen`, `ExpOpen`,
+//! `Closed` and `Full`. With a `max_open_zones` limit, an implicit open at the
+//! limit closes the least recently used implicitly open zone; an explicit open
+//! at the limit fails.
+
+use core::ops::DerefMut;
+
+use crate::options::Geometry;
+
+/// "No zone" in the open-zone LRU links.
+const NIL: u32 = u32::MAX;
+
+/// A zone condition, with the `BLK_ZONE_COND_*` value it is reported as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub(crate) enum Cond {
+    /// Conventional zone: no write pointer.
+    NotWp = 0x0,
+    /// Sequential zone, nothing written.
+    Empty = 0x1,
+    /// Opened by a write.
+    ImpOpen = 0x2,
+    /// Opened by an explicit OPEN command.
+    ExpOpen = 0x3,
+    /// Partially written, not open.
+    Closed = 0x4,
+    /// Written up to its capacity, or finished.
+    Full = 0xe,
+}
+
+impl Cond {
+    /// Whether the zone holds an open-zone resource.
+    pub(crate) const fn is_open(self) -> bool {
+        matches!(self, Cond::ImpOpen | Cond::ExpOpen)
+    }
+
+    /// Whether the zone is active (open or closed): the zones whose write
+    /// pointer a volatile write cache can lose.
+    pub(crate) const fn is_active(self) -> bool {
+        matches!(self, Cond::ImpOpen | Cond::ExpOpen | Cond::Closed)
+    }
+}
+
+/// Why a zone operation was refused. Every variant is reported to the block
+/// layer as an I/O error (EIO), as upstream does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ZoneError {
+    /// A zone operation on a conventional zone.
+    Conventional,
+    /// A regular write that does not start at the write pointer.
+    Unaligned {
+        /// The zone's write pointer (absolute sector).
+        wp: u64,
+    },
+    /// A write or append to a full zone.
+    Full,
+    /// A write or append that would go past the zone capacity.
+    NoRoom,
+    /// The open-zone limit is reached and no implicitly open zone can be
+    /// closed to make room.
+    OpenLimit,
+    /// The operation is not valid in the zone's condition (close of an empty
+    /// or full zone, open of a full zone).
+    BadCondition(Cond),
+}
+
+/// The state of one zone. Opaque outside this file: read it through
+/// [`Zones`].
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ZoneMeta {
+    cond: Cond,
+    /// Absolute sector of the write pointer; `u64::MAX` when there is none
+    /// (conventional or full zone).
+    wp: u64,
+    /// Open-zone LRU links (zone numbers, `NIL` at the ends).
+    prev: u32,
+    next: u32,
+}
+
+impl ZoneMeta {
+    /// A placeholder record; [`Zones::new`] initialises every record.
+    pub(crate) const INIT: ZoneMeta = ZoneMeta {
+        cond: Cond::Empty,
+        wp: 0,
+        prev: NIL,
+        next: NIL,
+    };
+}
+
+/// What a zone report returns for one zone (the fields of `struct blk_zone`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct ZoneInfo {
+    /// First sector of the zone.
+    pub(crate) start: u64,
+    /// Zone size in sectors.
+    pub(crate) len: u64,
+    /// Write pointer (absolute sector); `u64::MAX` for conventional and full zones.
+    pub(crate) wp: u64,
+    /// Condition.
+    pub(crate) cond: Cond,
+    /// Conventional (`true`) or sequential-write-required zone.
+    pub(crate) conventional: bool,
+    /// Usable sectors of the zone.
+    pub(crate) capacity: u64,
+}
+
+/// Checks a sequential zone file found on restore (or re-read after an I/O
+/// error) and returns its length in sectors: it must not exceed the zone
+/// capacity and must be a multiple of the device block size.
+pub(crate) fn seq_file_sectors(
+    size_bytes: u64,
+    capacity_sectors: u64,
+    block_size: u32,
+) -> Result<u64, SizeError> {
+    let sectors = size_bytes >> 9;
+    if sectors > capacity_sectors {
+        return Err(SizeError::TooLarge);
+    }
+    if block_size == 0 || !size_bytes.is_multiple_of(u64::from(block_size)) {
+        return Err(SizeError::Unaligned);
+    }
+    Ok(sectors)
+}
+
+/// Why a zone file's size is not acceptable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SizeError {
+    /// Larger than the zone capacity.
+    TooLarge,
+    /// Not a multiple of the block size.
+    Unaligned,
+}
+
+/// The zones of one device. `S` is the storage of the per-zone records (a
+/// kernel vector, or an array in host tests), one record per zone.
+pub(crate) struct Zones<S> {
+    geo: Geometry,
+    meta: S,
+    /// Open zones, least recently used first.
+    lru_head: u32,
+    lru_tail: u32,
+    nr_open: u32,
+}
+
+impl<S: DerefMut<Target = [ZoneMeta]>> Zones<S> {
+    /// Takes `meta` (exactly `geo.nr_zones` records) and puts every zone in
+    /// its initial state: conventional zones `NotWp`, sequential zones `Empty`.
+    ///
+    /// Returns `None` if `meta` has the wrong length.
+    pub(crate) fn new(geo: Geometry, mut meta: S) -> Option<Self> {
+        if meta.len() != geo.nr_zones as usize {
+            return None;
+        }
+        for (i, m) in meta.iter_mut().enumerate() {
+            let z = i as u32;
+            *m = ZoneMeta::INIT;
+            if z < geo.nr_conv_zones {
+                m.cond = Cond::NotWp;
+                m.wp = u64::MAX;
+            } else {
+                m.wp = u64::from(z) << geo.zone_shift;
+            }
+        }
+        Some(Zones {
+            geo,
+            meta,
+            lru_head: NIL,
+            lru_tail: NIL,
+            nr_open: 0,
+        })
+    }
+
+    /// The zone that contains `sector`, if it is inside the device.
+    #[allow(dead_code)] // The device has its own (it also checks the length).
+    pub(crate) fn zone_of(&self, sector: u64) -> Option<u32> {
+        let z = sector >> self.geo.zone_shift;
+        if z < u64::from(self.geo.nr_zones) {
+            Some(z as u32)
+        } else {
+            None
+        }
+    }
+
+    /// First sector of zone `z`.
+    pub(crate) fn start(&self, z: u32) -> u64 {
+        u64::from(z) << self.geo.zone_shift
+    }
+
+    /// Whether zone `z` is conventional.
+    pub(crate) fn is_conventional(&self, z: u32) -> bool {
+        z < self.geo.nr_conv_zones
+    }
+
+    /// Condition of zone `z`.
+    pub(crate) fn cond(&self, z: u32) -> Cond {
+        self.meta[z as usize].cond
+    }
+
+    /// Write pointer of zone `z` (absolute sector, `u64::MAX` if none).
+    pub(crate) fn wp(&self, z: u32) -> u64 {
+        self.meta[z as usize].wp
+    }
+
+    /// Number of open (implicitly or explicitly) zones.
+    #[allow(dead_code)] // For tests.
+    pub(crate) fn nr_open(&self) -> u32 {
+        self.nr_open
+    }
+
+    /// The report of zone `z`.
+    pub(crate) fn info(&self, z: u32) -> ZoneInfo {
+        let m = &self.meta[z as usize];
+        let conventional = self.is_conventional(z);
+        ZoneInfo {
+            start: self.start(z),
+            len: self.geo.zone_sectors,
+            wp: m.wp,
+            cond: m.cond,
+            conventional,
+            capacity: if conventional {
+                self.geo.zone_sectors
+            } else {
+                self.geo.zone_capacity_sectors
+            },
+        }
+    }
+
+    /// Sets sequential zone `z` from the length of its file (in sectors, as
+    /// checked by [`seq_file_sectors`]): 0 is `Empty`, the capacity is `Full`,
+    /// anything else keeps an open zone open and makes any other one `Closed`.
+    pub(crate) fn set_written(&mut self, z: u32, sectors: u64) {
+        if sectors == 0 {
+            self.mark_empty(z);
+        } else if sectors >= self.geo.zone_capacity_sectors {
+            self.mark_full(z);
+        } else {
+            let start = self.start(z);
+            let m = &mut self.meta[z as usize];
+            if !m.cond.is_open() {
+                m.cond = Cond::Closed;
+            }
+            m.wp = start + sectors;
+        }
+    }
+
+    /// Makes sequential zone `z` empty (after its file was truncated to 0).
+    pub(crate) fn mark_empty(&mut self, z: u32) {
+        self.lru_remove(z);
+        let start = self.start(z);
+        let m = &mut self.meta[z as usize];
+        m.cond = Cond::Empty;
+        m.wp = start;
+    }
+
+    /// Makes sequential zone `z` full (after its file reached the capacity).
+    pub(crate) fn mark_full(&mut self, z: u32) {
+        self.lru_remove(z);
+        let m = &mut self.meta[z as usize];
+        m.cond = Cond::Full;
+        m.wp = u64::MAX;
+    }
+
+    /// Accepts a regular write of `nr` sectors at `sector` into sequential
+    /// zone `z`: it must start at the write pointer and fit in the capacity.
+    /// Opens the zone implicitly, advances the write pointer and makes the
+    /// zone full when it reaches the capacity.
+    pub(crate) fn prep_write(&mut self, z: u32, sector: u64, nr: u64) -> Result<(), ZoneError> {
+        let m = self.meta[z as usize];
+        if m.cond == Cond::Full {
+            return Err(ZoneError::Full);
+        }
+        if sector != m.wp {
+            return Err(ZoneError::Unaligned { wp: m.wp });
+        }
+        self.advance(z, nr)
+    }
+
+    /// Accepts a zone append of `nr` sectors to sequential zone `z` and
+    /// returns the sector where its data goes (the write pointer). Same
+    /// checks and transitions as [`Self::prep_write`].
+    pub(crate) fn prep_append(&mut self, z: u32, nr: u64) -> Result<u64, ZoneError> {
+        let m = self.meta[z as usize];
+        if m.cond == Cond::Full {
+            return Err(ZoneError::Full);
+        }
+        self.advance(z, nr)?;
+        Ok(m.wp)
+    }
+
+    fn advance(&mut self, z: u32, nr: u64) -> Result<(), ZoneError> {
+        let end = self.start(z) + self.geo.zone_capacity_sectors;
+        let wp = self.meta[z as usize].wp;
+        if wp.checked_add(nr).is_none_or(|e| e > end) {
+            return Err(ZoneError::NoRoom);
+        }
+        self.open_zone(z, false)?;
+        let m = &mut self.meta[z as usize];
+        m.wp += nr;
+        if m.wp == end {
+            self.mark_full(z);
+        }
+        Ok(())
+    }
+
+    /// Explicit OPEN of zone `z`.
+    pub(crate) fn open(&mut self, z: u32) -> Result<(), ZoneError> {
+        if self.is_conventional(z) {
+            return Err(ZoneError::Conventional);
+        }
+        self.open_zone(z, true)
+    }
+
+    /// CLOSE of zone `z`: an open zone becomes `Closed`, or `Empty` if
+    /// nothing was written; closing a closed zone does nothing.
+    pub(crate) fn close(&mut self, z: u32) -> Result<(), ZoneError> {
+        if self.is_conventional(z) {
+            return Err(ZoneError::Conventional);
+        }
+        let cond = self.cond(z);
+        match cond {
+            Cond::Closed => Ok(()),
+            Cond::ImpOpen | Cond::ExpOpen => {
+                self.lru_remove(z);
+                let start = self.start(z);
+                let m = &mut self.meta[z as usize];
+                m.cond = if m.wp == start {
+                    Cond::Empty
+                } else {
+                    Cond::Closed
+                };
+                Ok(())
+            }
+            _ => Err(ZoneError::BadCondition(cond)),
+        }
+    }
+
+    /// Whether a RESET of zone `z` has anything to do (its file must then be
+    /// truncated to 0 before [`Self::mark_empty`]): not for an empty zone,
+    /// unless the zone's state is in doubt (`suspect`, after an I/O error).
+    pub(crate) fn reset_needed(&self, z: u32, suspect: bool) -> Result<bool, ZoneError> {
+        if self.is_conventional(z) {
+            return Err(ZoneError::Conventional);
+        }
+        Ok(suspect || self.cond(z) != Cond::Empty)
+    }
+
+    /// Whether a FINISH of zone `z` has anything to do (its file must then be
+    /// truncated to the zone capacity before [`Self::mark_full`]).
+    pub(crate) fn finish_needed(&self, z: u32, suspect: bool) -> Result<bool, ZoneError> {
+        if self.is_conventional(z) {
+            return Err(ZoneError::Conventional);
+        }
+        Ok(suspect || self.cond(z) != Cond::Full)
+    }
+
+    /// Opens zone `z`: already open zones stay open (an explicit open makes
+    /// them explicitly open) and move to the most recently used end; empty and
+    /// closed zones take an open-zone resource.
+    fn open_zone(&mut self, z: u32, explicit: bool) -> Result<(), ZoneError> {
+        let cond = self.cond(z);
+        match cond {
+            Cond::ImpOpen | Cond::ExpOpen => {
+                if explicit {
+                    self.meta[z as usize].cond = Cond::ExpOpen;
+                }
+                self.lru_remove_link(z);
+                self.lru_push_tail(z);
+                Ok(())
+            }
+            Cond::Empty | Cond::Closed => {
+                if !self.can_open() && (explicit || !self.close_lru_implicit()) {
+                    return Err(ZoneError::OpenLimit);
+                }
+                self.meta[z as usize].cond = if explicit {
+                    Cond::ExpOpen
+                } else {
+                    Cond::ImpOpen
+                };
+                self.nr_open += 1;
+                self.lru_push_tail(z);
+                Ok(())
+            }
+            _ => Err(ZoneError::BadCondition(cond)),
+        }
+    }
+
+    fn can_open(&self) -> bool {
+        self.geo.max_open_zones == 0 || self.nr_open < self.geo.max_open_zones
+    }
+
+    /// Closes the least recently used implicitly open zone, if there is one.
+    fn close_lru_implicit(&mut self) -> bool {
+        let mut z = self.lru_head;
+        while z != NIL {
+            if self.cond(z) == Cond::ImpOpen {
+                self.lru_remove(z);
+                self.meta[z as usize].cond = Cond::Closed;
+                return true;
+            }
+            z = self.meta[z as usize].next;
+        }
+        false
+    }
+
+    /// Drops zone `z` from the open zones if it is open (its condition is
+    /// then up to the caller).
+    fn lru_remove(&mut self, z: u32) {
+        if self.cond(z).is_open() {
+            self.lru_remove_link(z);
+            self.nr_open -= 1;
+        }
+    }
+
+    fn lru_remove_link(&mut self, z: u32) {
+        let ZoneMeta { prev, next, .. } = self.meta[z as usize];
+        if prev == NIL {
+            self.lru_head = next;
+        } else {
+            self.meta[prev as usize].next = next;
+        }
+        if next == NIL {
+            self.lru_tail = prev;
+        } else {
+            self.meta[next as usize].prev = prev;
+        }
+        let m = &mut self.meta[z as usize];
+        m.prev = NIL;
+        m.next = NIL;
+    }
+
+    fn lru_push_tail(&mut self, z: u32) {
+        let tail = self.lru_tail;
+        {
+            let m = &mut self.meta[z as usize];
+            m.prev = tail;
+            m.next = NIL;
+        }
+        if tail == NIL {
+            self.lru_head = z;
+        } else {
+            self.meta[tail as usize].next = z;
+        }
+        self.lru_tail = z;
+    }
+
+    /// The open zones, least recently used first.
+    #[allow(dead_code)] // For tests.
+    pub(crate) fn open_zones_lru(&self) -> OpenZonesIter<'_> {
+        OpenZonesIter {
+            meta: &self.meta,
+            next: self.lru_head,
+        }
+    }
+}
+
+/// Iterator over the open zones in LRU order.
+#[allow(dead_code)] // For tests.
+pub(crate) struct OpenZonesIter<'a> {
+    meta: &'a [ZoneMeta],
+    next: u32,
+}
+
+impl Iterator for OpenZonesIter<'_> {
+    type Item = u32;
+
+    fn next(&mut self) -> Option<u32> {
+        if self.next == NIL {
+            return None;
+        }
+        let z = self.next;
+        self.next = self.meta[z as usize].next;
+        Some(z)
+    }
+}
