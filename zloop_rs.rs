@@ -13,8 +13,10 @@
 use kernel::{miscdevice::MiscDeviceRegistration, prelude::*};
 
 mod control;
+mod device;
 mod kapi;
 mod options;
+mod zone;
 
 module! {
     type: ZloopModule,

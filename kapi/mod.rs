@@ -4,10 +4,24 @@
 //! `kernel::bindings` functions or touches raw pointers.
 //!
 //! The Rust-for-Linux abstractions of Linux 7.2 do not cover what zloop needs
-//! (module references beyond `.owner`, zoned gendisks, VFS file I/O, kiocbs over
-//! bvecs, owned workqueues), so this layer wraps exactly those kernel APIs in
-//! small safe types. Everything above it (`control`, `zone`, the device code) is
-//! safe Rust. Every `unsafe` block here states its invariant in a `// SAFETY:`
-//! comment.
+//! (module references beyond `.owner`, zoned gendisks, requests with driver
+//! data, VFS file I/O, kiocbs over bvecs, owned workqueues, a run-time
+//! initialised global lock), so this layer wraps exactly those kernel APIs in
+//! small safe types. Everything above it (`control`, `device`, `zone`,
+//! `options`) is safe Rust. Every `unsafe` block here states its invariant in
+//! a `// SAFETY:` comment.
 
+pub(crate) mod blk;
+pub(crate) mod global;
 pub(crate) mod module;
+pub(crate) mod vfs;
+pub(crate) mod wq;
+
+/// Number of online CPUs (`num_online_cpus()`).
+pub(crate) fn online_cpus() -> u32 {
+    // SAFETY: `__num_online_cpus` is the kernel's atomic counter of online
+    // CPUs; reading it with `atomic_read` is what `num_online_cpus()` does.
+    let n =
+        unsafe { kernel::bindings::atomic_read(&raw const kernel::bindings::__num_online_cpus) };
+    n.max(1) as u32
+}

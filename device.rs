@@ -1,0 +1,734 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! One zloop device: its zone files, its zone state, and the block-layer
+//! side (request handling, zone reports). Safe code over `kapi`.
+//!
+//! Locking, outermost first:
+//! - `locks[z]` (mutex, per zone): serialises what changes zone `z` together
+//!   with its file: a sequential write's write-pointer update *and* the
+//!   submission of its data (so data reaches the file in write-pointer
+//!   order), zone management (truncate), and re-reading the file size after
+//!   an error. Reads and conventional zones take no lock.
+//! - `zones` (spinlock): condition and write pointer of every zone and the
+//!   open-zone LRU. Held only for in-memory updates; also taken in
+//!   `queue_rq` for ordered zone appends.
+//! - `suspect[z]` (atomic flag): a write to zone `z` failed; the next access
+//!   re-reads the file size (the C driver's `ZLOOP_ZONE_SEQ_ERROR`). Set from
+//!   completion context, which takes no lock.
+
+use core::fmt::Write;
+use kernel::{
+    fs::File,
+    new_mutex, new_spinlock,
+    prelude::*,
+    sync::{
+        aref::ARef,
+        atomic::{Acquire, Atomic, AtomicFlag, Full, Relaxed, Release},
+        Arc, Mutex, SpinLock,
+    },
+};
+
+use crate::{
+    kapi::{
+        blk::{DiskConfig, Driver, GenDisk, Op, Queued, Request, RequestRef, TagSet, ZoneReporter},
+        module::ModuleRef,
+        vfs::{self, flags::*, BackingFile},
+        wq::Workqueue,
+    },
+    options::{AddOptions, Geometry},
+    zone::{seq_file_sectors, SizeError, ZoneError, ZoneMeta, Zones},
+};
+
+/// Largest request, in sectors (1 MiB).
+const MAX_HW_SECTORS: u32 = 2048;
+/// The extended attribute that holds a zone's flushed write pointer
+/// (`discard_write_cache`), shared with the C driver.
+const WP_XATTR: &CStr = c"user.zloop.wp";
+
+const CREATING: u32 = 0;
+const LIVE: u32 = 1;
+const DELETING: u32 = 2;
+
+/// A zloop device.
+#[pin_data]
+pub(crate) struct Device {
+    // Dropped first: destroying the workqueue waits for running work items.
+    wq: Workqueue,
+    #[pin]
+    tag_set: TagSet<Device>,
+    id: u32,
+    state: Atomic<u32>,
+    geo: Geometry,
+    block_size: u32,
+    buffered_io: bool,
+    zone_append: bool,
+    ordered_zone_append: bool,
+    discard_write_cache: bool,
+    /// `<base_dir>/<id>`, kept open: the file system to sync on flush.
+    dir: ARef<File>,
+    files: KVVec<BackingFile>,
+    suspect: KVVec<AtomicFlag>,
+    locks: Pin<KVBox<[ZoneLock]>>,
+    #[pin]
+    zones: SpinLock<Zones<KVVec<ZoneMeta>>>,
+    _module: ModuleRef,
+}
+
+/// The per-zone mutex (see the locking notes at the top).
+#[pin_data]
+struct ZoneLock {
+    #[pin]
+    lock: Mutex<()>,
+}
+
+/// Builds `<base>/<id>[/<kind>-<zone:06>]` as a C string.
+fn path(base: &[u8], id: u32, zone: Option<(&str, u32)>) -> Result<KVec<u8>> {
+    struct Buf(KVec<u8>);
+    impl Write for Buf {
+        fn write_str(&mut self, s: &str) -> core::fmt::Result {
+            self.0
+                .extend_from_slice(s.as_bytes(), GFP_KERNEL)
+                .map_err(|_| core::fmt::Error)
+        }
+    }
+    let mut b = Buf(KVec::with_capacity(base.len() + 24, GFP_KERNEL)?);
+    b.0.extend_from_slice(base, GFP_KERNEL)?;
+    let r = match zone {
+        None => write!(b, "/{id}\0"),
+        Some((kind, z)) => write!(b, "/{id}/{kind}-{z:06}\0"),
+    };
+    r.map_err(|_| ENOMEM)?;
+    Ok(b.0)
+}
+
+fn cstr(bytes: &[u8]) -> Result<&CStr> {
+    CStr::from_bytes_with_nul(bytes).map_err(|_| EINVAL)
+}
+
+/// Prints a path for log messages (without its NUL).
+struct ShowPath<'a>(&'a [u8]);
+
+impl kernel::fmt::Display for ShowPath<'_> {
+    fn fmt(&self, f: &mut kernel::fmt::Formatter<'_>) -> kernel::fmt::Result {
+        let bytes = self.0.strip_suffix(b"\0").unwrap_or(self.0);
+        for &c in bytes {
+            if c.is_ascii_graphic() || c == b' ' {
+                f.write_char(c as char)?;
+            } else {
+                write!(f, "\\x{c:02x}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn zone_kind(geo: &Geometry, z: u32) -> &'static str {
+    if z < geo.nr_conv_zones {
+        "cnv"
+    } else {
+        "seq"
+    }
+}
+
+/// Every refused zone operation is an I/O error for the block layer.
+fn zone_error(_: ZoneError) -> Error {
+    EIO
+}
+
+impl Device {
+    /// Opens (or creates) the zone files of device `id` and builds the
+    /// device; the caller then adds its disk with [`Device::add_disk`].
+    pub(crate) fn create(opts: &AddOptions<'_>, geo: Geometry, id: u32) -> Result<Arc<Device>> {
+        let module = ModuleRef::try_get()?;
+        let mut name = KVec::new();
+        {
+            struct N<'a>(&'a mut KVec<u8>);
+            impl Write for N<'_> {
+                fn write_str(&mut self, s: &str) -> core::fmt::Result {
+                    self.0
+                        .extend_from_slice(s.as_bytes(), GFP_KERNEL)
+                        .map_err(|_| core::fmt::Error)
+                }
+            }
+            write!(N(&mut name), "zloop{id}\0").map_err(|_| ENOMEM)?;
+        }
+        let max_active = opts.nr_queues.saturating_mul(opts.queue_depth);
+        let wq = Workqueue::new_unbound(cstr(&name)?, max_active)?;
+
+        let dir_path = path(opts.base_dir, id, None)?;
+        let dir = vfs::open(cstr(&dir_path)?, O_RDONLY | O_DIRECTORY, 0).inspect_err(|e| {
+            pr_err!(
+                "cannot open directory {} (error {})\n",
+                ShowPath(&dir_path),
+                e.to_errno()
+            );
+        })?;
+
+        // Existing zone files mean this device is being restored.
+        let restore = ["cnv", "seq"].iter().any(|kind| {
+            path(opts.base_dir, id, Some((kind, 0)))
+                .and_then(|p| vfs::open(cstr(&p)?, O_RDONLY, 0))
+                .is_ok()
+        });
+
+        let n = geo.nr_zones as usize;
+        let mut meta = KVVec::with_capacity(n, GFP_KERNEL)?;
+        for _ in 0..n {
+            meta.push(ZoneMeta::INIT, GFP_KERNEL)?;
+        }
+        let mut zones = Zones::new(geo, meta).ok_or(EINVAL)?;
+
+        let mut oflags = O_RDWR;
+        if !restore {
+            oflags |= O_CREAT;
+        }
+        if !opts.buffered_io {
+            oflags |= O_DIRECT;
+        }
+        let mut files = KVVec::with_capacity(n, GFP_KERNEL)?;
+        let mut block_size = 0;
+        for z in 0..geo.nr_zones {
+            let p = path(opts.base_dir, id, Some((zone_kind(&geo, z), z)))?;
+            let file = vfs::open(cstr(&p)?, oflags, 0o600).inspect_err(|e| {
+                pr_err!(
+                    "cannot open zone {} file {} (error {})\n",
+                    z,
+                    ShowPath(&p),
+                    e.to_errno()
+                );
+            })?;
+            if block_size == 0 {
+                block_size = vfs::block_size(&file);
+                if geo.zone_capacity_sectors % u64::from(block_size >> 9).max(1) != 0 {
+                    pr_err!(
+                        "zone capacity is not aligned to the block size {} B\n",
+                        block_size
+                    );
+                    return Err(EINVAL);
+                }
+            }
+            let size = vfs::size(&file).inspect_err(|e| {
+                pr_err!(
+                    "cannot stat zone {} file {} (error {})\n",
+                    z,
+                    ShowPath(&p),
+                    e.to_errno()
+                );
+            })?;
+            if z < geo.nr_conv_zones {
+                let zone_bytes = geo.zone_sectors << 9;
+                if restore && size != zone_bytes {
+                    pr_err!(
+                        "conventional zone {} file {} has {} B, not the zone size {} B\n",
+                        z,
+                        ShowPath(&p),
+                        size,
+                        zone_bytes
+                    );
+                    return Err(EINVAL);
+                }
+                vfs::truncate(&file, zone_bytes).inspect_err(|e| {
+                    pr_err!(
+                        "cannot size zone {} file {} (error {})\n",
+                        z,
+                        ShowPath(&p),
+                        e.to_errno()
+                    );
+                })?;
+            } else {
+                let sectors = seq_file_sectors(size, geo.zone_capacity_sectors, block_size)
+                    .map_err(|e| {
+                        let why = match e {
+                            SizeError::TooLarge => "is larger than the zone capacity",
+                            SizeError::Unaligned => "is not a multiple of the block size",
+                        };
+                        pr_err!("zone {} file {} {} ({} B)\n", z, ShowPath(&p), why, size);
+                        EINVAL
+                    })?;
+                zones.set_written(z, sectors);
+            }
+            files.push(BackingFile::new(file), GFP_KERNEL)?;
+        }
+
+        let mut suspect = KVVec::with_capacity(n, GFP_KERNEL)?;
+        for _ in 0..n {
+            suspect.push(AtomicFlag::new(false), GFP_KERNEL)?;
+        }
+        let locks = KVBox::pin_slice(
+            |_| try_pin_init!(ZoneLock { lock <- new_mutex!(()) }? Error),
+            n,
+            GFP_KERNEL,
+        )?;
+
+        Arc::pin_init(
+            try_pin_init!(Device {
+                wq,
+                tag_set <- TagSet::new(opts.nr_queues, opts.queue_depth),
+                id,
+                state: Atomic::new(CREATING),
+                geo,
+                block_size,
+                buffered_io: opts.buffered_io,
+                zone_append: opts.zone_append,
+                ordered_zone_append: opts.ordered_zone_append_effective(),
+                discard_write_cache: opts.discard_write_cache,
+                dir,
+                files,
+                suspect,
+                locks,
+                zones <- new_spinlock!(zones),
+                _module: module,
+            }),
+            GFP_KERNEL,
+        )
+    }
+
+    /// Creates and adds the disk of `dev`; then the device is live.
+    pub(crate) fn add_disk(dev: &Arc<Device>) -> Result<GenDisk<Device>> {
+        let geo = &dev.geo;
+        let cfg = DiskConfig {
+            id: dev.id,
+            capacity_sectors: geo.capacity_sectors(),
+            zone_sectors: geo.zone_sectors as u32,
+            block_size: dev.block_size,
+            max_hw_sectors: MAX_HW_SECTORS,
+            max_zone_append_sectors: if dev.zone_append { MAX_HW_SECTORS } else { 0 },
+            max_open_zones: geo.max_open_zones,
+        };
+        let disk = GenDisk::add(dev.clone(), &cfg)?;
+        dev.state.store(LIVE, Release);
+        pr_info!(
+            "zloop{}: {} zones of {} MiB, {} B block size, {}{} zone append\n",
+            dev.id,
+            geo.nr_zones,
+            geo.zone_sectors >> 11,
+            dev.block_size,
+            if dev.ordered_zone_append {
+                "ordered "
+            } else {
+                ""
+            },
+            if dev.zone_append {
+                "native"
+            } else {
+                "emulated"
+            }
+        );
+        Ok(disk)
+    }
+
+    /// The device id.
+    pub(crate) fn id(&self) -> u32 {
+        self.id
+    }
+
+    /// Marks the device as going away: new requests fail quietly, opens fail.
+    pub(crate) fn set_deleting(&self) {
+        self.state.store(DELETING, Release);
+    }
+
+    /// Whether `discard_write_cache` is set.
+    pub(crate) fn discards_write_cache(&self) -> bool {
+        self.discard_write_cache
+    }
+
+    fn file(&self, z: u32) -> &File {
+        self.files[z as usize].file()
+    }
+
+    fn is_conventional(&self, z: u32) -> bool {
+        z < self.geo.nr_conv_zones
+    }
+
+    fn zone_start(&self, z: u32) -> u64 {
+        u64::from(z) << self.geo.zone_shift
+    }
+
+    /// The zone of a request, if the request lies inside one zone.
+    fn zone_of(&self, sector: u64, nr: u64) -> Option<u32> {
+        let z = sector >> self.geo.zone_shift;
+        if z >= u64::from(self.geo.nr_zones) {
+            return None;
+        }
+        let z = z as u32;
+        if sector + nr > self.zone_start(z) + self.geo.zone_sectors {
+            return None;
+        }
+        Some(z)
+    }
+
+    /// Re-reads the write pointer of sequential zone `z` from its file size.
+    /// The caller holds `locks[z]`.
+    fn resync(&self, z: u32) -> Result {
+        let size = vfs::size(self.file(z)).inspect_err(|e| {
+            pr_err!(
+                "zloop{}: cannot stat zone {} file (error {})\n",
+                self.id,
+                z,
+                e.to_errno()
+            );
+            self.suspect[z as usize].store(true, Release);
+        })?;
+        let sectors = seq_file_sectors(size, self.geo.zone_capacity_sectors, self.block_size)
+            .map_err(|_| {
+                pr_err!(
+                    "zloop{}: zone {} file has an invalid size ({} B)\n",
+                    self.id,
+                    z,
+                    size
+                );
+                EINVAL
+            })?;
+        self.zones.lock().set_written(z, sectors);
+        Ok(())
+    }
+
+    /// Re-reads zone `z` if a failed write left it in doubt.
+    fn resync_if_suspect(&self, z: u32) -> Result {
+        if !self.is_conventional(z) && self.suspect[z as usize].xchg(false, Full) {
+            let _guard = self.locks[z as usize].lock.lock();
+            return self.resync(z);
+        }
+        Ok(())
+    }
+
+    fn read_write(&self, rq: Request<Self>) {
+        let op = rq.op();
+        let sector = rq.sector();
+        let nr = rq.nr_sectors();
+        let Some(z) = self.zone_of(sector, nr) else {
+            pr_err!(
+                "zloop{}: I/O at sector {} (+{}) crosses a zone or the end\n",
+                self.id,
+                sector,
+                nr
+            );
+            return rq.end(Err(EIO));
+        };
+        if op == Op::ZoneAppend && !self.zone_append {
+            pr_err!("zloop{}: zone append with zone_append=0\n", self.id);
+            return rq.end(Err(EIO));
+        }
+        if let Err(e) = self.resync_if_suspect(z) {
+            return rq.end(Err(e));
+        }
+        let start = self.zone_start(z);
+        let direct = !self.buffered_io;
+        if op == Op::Read || self.is_conventional(z) {
+            return rq.submit_rw(self.file(z), (sector - start) << 9, op != Op::Read, direct);
+        }
+
+        // Sequential write or append: update the write pointer and submit the
+        // data under the zone lock, so that the file sees writes in order.
+        let _guard = self.locks[z as usize].lock.lock();
+        let target = {
+            let mut zones = self.zones.lock();
+            match op {
+                Op::ZoneAppend if self.ordered_zone_append => Ok(sector),
+                Op::ZoneAppend => zones.prep_append(z, nr),
+                _ => zones.prep_write(z, sector, nr).map(|()| sector),
+            }
+        };
+        match target {
+            Ok(s) => {
+                if op == Op::ZoneAppend {
+                    rq.set_sector(s);
+                }
+                rq.submit_rw(self.file(z), (s - start) << 9, true, direct);
+            }
+            Err(e) => {
+                if let ZoneError::Unaligned { wp } = e {
+                    pr_err!(
+                        "zloop{}: zone {}: unaligned write at sector {}, write pointer {}\n",
+                        self.id,
+                        z,
+                        sector,
+                        wp
+                    );
+                }
+                rq.end(Err(zone_error(e)));
+            }
+        }
+    }
+
+    fn open_zone(&self, z: u32) -> Result {
+        if self.is_conventional(z) {
+            return Err(EIO);
+        }
+        let _guard = self.locks[z as usize].lock.lock();
+        if self.suspect[z as usize].xchg(false, Full) {
+            self.resync(z)?;
+        }
+        self.zones.lock().open(z).map_err(zone_error)
+    }
+
+    fn close_zone(&self, z: u32) -> Result {
+        if self.is_conventional(z) {
+            return Err(EIO);
+        }
+        let _guard = self.locks[z as usize].lock.lock();
+        if self.suspect[z as usize].xchg(false, Full) {
+            self.resync(z)?;
+        }
+        self.zones.lock().close(z).map_err(zone_error)
+    }
+
+    fn reset_zone(&self, z: u32) -> Result {
+        if self.is_conventional(z) {
+            return Err(EIO);
+        }
+        let _guard = self.locks[z as usize].lock.lock();
+        let suspect = self.suspect[z as usize].load(Acquire);
+        if !self
+            .zones
+            .lock()
+            .reset_needed(z, suspect)
+            .map_err(zone_error)?
+        {
+            return Ok(());
+        }
+        if vfs::truncate(self.file(z), 0).is_err() {
+            self.suspect[z as usize].store(true, Release);
+            return Err(EIO);
+        }
+        self.zones.lock().mark_empty(z);
+        self.suspect[z as usize].store(false, Release);
+        Ok(())
+    }
+
+    fn reset_all(&self) -> Result {
+        for z in self.geo.nr_conv_zones..self.geo.nr_zones {
+            self.reset_zone(z)?;
+        }
+        Ok(())
+    }
+
+    fn finish_zone(&self, z: u32) -> Result {
+        if self.is_conventional(z) {
+            return Err(EIO);
+        }
+        let _guard = self.locks[z as usize].lock.lock();
+        let suspect = self.suspect[z as usize].load(Acquire);
+        if !self
+            .zones
+            .lock()
+            .finish_needed(z, suspect)
+            .map_err(zone_error)?
+        {
+            return Ok(());
+        }
+        if vfs::truncate(self.file(z), self.geo.zone_capacity_sectors << 9).is_err() {
+            self.suspect[z as usize].store(true, Release);
+            return Err(EIO);
+        }
+        self.zones.lock().mark_full(z);
+        self.suspect[z as usize].store(false, Release);
+        Ok(())
+    }
+
+    /// FLUSH: with `discard_write_cache`, first record the write pointer of
+    /// every active zone; then write back the whole backing file system.
+    fn flush(&self) -> Result {
+        if self.discard_write_cache {
+            for z in self.geo.nr_conv_zones..self.geo.nr_zones {
+                let (cond, wp) = {
+                    let zones = self.zones.lock();
+                    (zones.cond(z), zones.wp(z))
+                };
+                if !cond.is_active() {
+                    continue;
+                }
+                vfs::set_xattr(self.file(z), WP_XATTR, &wp.to_ne_bytes()).inspect_err(|e| {
+                    pr_err!(
+                        "zloop{}: cannot record the write pointer of zone {} (error {})\n",
+                        self.id,
+                        z,
+                        e.to_errno()
+                    );
+                })?;
+            }
+        }
+        vfs::sync_fs(&self.dir)
+    }
+
+    /// On remove with `discard_write_cache`: truncates every active zone back
+    /// to the write pointer recorded by the last flush; a zone never flushed
+    /// goes back to empty.
+    pub(crate) fn forget_cache(&self) {
+        pr_info!("zloop{}: discarding volatile write cache\n", self.id);
+        for z in self.geo.nr_conv_zones..self.geo.nr_zones {
+            let (cond, wp) = {
+                let zones = self.zones.lock();
+                (zones.cond(z), zones.wp(z))
+            };
+            if !cond.is_active() {
+                continue;
+            }
+            let start = self.zone_start(z);
+            let mut buf = [0u8; 8];
+            let flushed = match vfs::get_xattr(self.file(z), WP_XATTR, &mut buf) {
+                Ok(8) => u64::from_ne_bytes(buf),
+                Err(e) if e.to_errno() == -(kernel::bindings::ENODATA as i32) => start,
+                other => {
+                    pr_err!(
+                        "zloop{}: cannot read the write pointer of zone {} ({:?})\n",
+                        self.id,
+                        z,
+                        other.map_err(|e| e.to_errno())
+                    );
+                    continue;
+                }
+            };
+            if flushed > wp || flushed < start {
+                continue;
+            }
+            if let Err(e) = vfs::truncate(self.file(z), (flushed - start) << 9) {
+                pr_err!(
+                    "zloop{}: cannot truncate zone {} (error {})\n",
+                    self.id,
+                    z,
+                    e.to_errno()
+                );
+            }
+        }
+    }
+
+    /// The zone number of a zone-management request (the block layer sends
+    /// them for whole zones).
+    fn mgmt_zone(&self, rq: &Request<Self>) -> Result<u32> {
+        self.zone_of(rq.sector(), 0).ok_or(EIO)
+    }
+}
+
+impl Driver for Device {
+    fn tag_set(&self) -> &TagSet<Self> {
+        &self.tag_set
+    }
+
+    fn workqueue(&self) -> &Workqueue {
+        &self.wq
+    }
+
+    fn queue_rq(&self, rq: &RequestRef<'_>) -> Queued {
+        if self.state.load(Relaxed) == DELETING {
+            return Queued::FailQuietly;
+        }
+        if self.ordered_zone_append && rq.op() == Op::ZoneAppend {
+            // Assign the sector now, so appends land in submission order.
+            let nr = rq.nr_sectors();
+            let Some(z) = self.zone_of(rq.sector(), nr) else {
+                return Queued::Fail;
+            };
+            if self.is_conventional(z) {
+                return Queued::Fail;
+            }
+            match self.zones.lock().prep_append(z, nr) {
+                Ok(s) => rq.set_sector(s),
+                Err(_) => return Queued::Fail,
+            }
+        }
+        Queued::Work
+    }
+
+    fn work(&self, rq: Request<Self>) {
+        rq.clear_nowait();
+        let result = match rq.op() {
+            Op::Read | Op::Write | Op::ZoneAppend => return self.read_write(rq),
+            Op::Flush => self.flush(),
+            Op::ZoneReset => self.mgmt_zone(&rq).and_then(|z| self.reset_zone(z)),
+            Op::ZoneResetAll => self.reset_all(),
+            Op::ZoneFinish => self.mgmt_zone(&rq).and_then(|z| self.finish_zone(z)),
+            Op::ZoneOpen => self.mgmt_zone(&rq).and_then(|z| self.open_zone(z)),
+            Op::ZoneClose => self.mgmt_zone(&rq).and_then(|z| self.close_zone(z)),
+            Op::Other(op) => {
+                pr_err!("zloop{}: unsupported operation {}\n", self.id, op);
+                Err(Error::from_errno(-(kernel::bindings::EOPNOTSUPP as i32)))
+            }
+        };
+        rq.end(result);
+    }
+
+    fn complete(&self, rq: Request<Self>, result: isize) {
+        let op = rq.op();
+        let bytes = rq.bytes();
+        let sector = rq.sector();
+        let z = (sector >> self.geo.zone_shift) as u32;
+        let mut result = result;
+        match op {
+            Op::Read => {
+                if result < 0 {
+                    pr_err!(
+                        "zloop{}: zone {}: read of sector {} (+{}) failed (error {})\n",
+                        self.id,
+                        z,
+                        sector,
+                        rq.nr_sectors(),
+                        result
+                    );
+                } else if (result as u64) < u64::from(bytes) {
+                    // Beyond the end of the zone file: zeroes.
+                    rq.zero_from(result as u32);
+                }
+            }
+            _ => {
+                if result >= 0 && (result as u64) != u64::from(bytes) {
+                    pr_err!(
+                        "zloop{}: zone {}: partial write {}/{} B\n",
+                        self.id,
+                        z,
+                        result,
+                        bytes
+                    );
+                    result = -(kernel::bindings::EIO as isize);
+                }
+                if result < 0 {
+                    pr_err!(
+                        "zloop{}: zone {}: write of sector {} (+{}) failed (error {})\n",
+                        self.id,
+                        z,
+                        sector,
+                        rq.nr_sectors(),
+                        result
+                    );
+                    if !self.is_conventional(z) && (z as usize) < self.suspect.len() {
+                        self.suspect[z as usize].store(true, Release);
+                    }
+                }
+            }
+        }
+        rq.end(if result < 0 {
+            Err(Error::from_errno(result as i32))
+        } else {
+            Ok(())
+        });
+    }
+
+    fn open(&self) -> Result {
+        if self.state.load(Acquire) == LIVE {
+            Ok(())
+        } else {
+            Err(ENXIO)
+        }
+    }
+
+    fn report_zones(
+        &self,
+        sector: u64,
+        nr_zones: u32,
+        report: &mut ZoneReporter<'_>,
+    ) -> Result<u32> {
+        let first = sector >> self.geo.zone_shift;
+        if first >= u64::from(self.geo.nr_zones) {
+            return Ok(0);
+        }
+        let first = first as u32;
+        let n = nr_zones.min(self.geo.nr_zones - first);
+        for i in 0..n {
+            let z = first + i;
+            self.resync_if_suspect(z)?;
+            let info = self.zones.lock().info(z);
+            report.report(i, &info)?;
+        }
+        Ok(n)
+    }
+}

@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! File-system calls on the zone files and the device directory: open, stat,
+//! truncate, extended attributes, syncing the backing file system.
+//!
+//! 7.2's `kernel::fs::File` only wraps files received from user space; these
+//! functions reach the VFS entry points the C zloop uses (`filp_open`,
+//! `vfs_getattr`, `vfs_truncate`, `vfs_{get,set}xattr`, `sync_filesystem`).
+
+use core::{mem::MaybeUninit, ptr::NonNull};
+use kernel::{
+    bindings,
+    error::{from_err_ptr, to_result},
+    ffi::{c_int, c_void},
+    fs::File,
+    prelude::*,
+    sync::aref::ARef,
+};
+
+/// Open flags of [`open`].
+pub(crate) mod flags {
+    use kernel::bindings;
+
+    /// Read only.
+    pub(crate) const O_RDONLY: u32 = bindings::O_RDONLY;
+    /// Read and write.
+    pub(crate) const O_RDWR: u32 = bindings::O_RDWR;
+    /// Create the file if it does not exist.
+    pub(crate) const O_CREAT: u32 = bindings::O_CREAT;
+    /// Direct I/O, bypassing the page cache.
+    pub(crate) const O_DIRECT: u32 = bindings::O_DIRECT;
+    /// Fail unless the path is a directory.
+    pub(crate) const O_DIRECTORY: u32 = bindings::O_DIRECTORY;
+}
+
+/// Opens `path` in the kernel's own context (`filp_open`), creating it with
+/// `mode` if `O_CREAT` is in `flags`.
+pub(crate) fn open(path: &CStr, flags: u32, mode: u16) -> Result<ARef<File>> {
+    // SAFETY: `path` is a valid NUL-terminated string for the whole call;
+    // `filp_open` returns a new file reference or an `ERR_PTR`.
+    let raw =
+        from_err_ptr(unsafe { bindings::filp_open(path.as_char_ptr(), flags as c_int, mode) })?;
+    let raw = NonNull::new(raw).ok_or(EINVAL)?;
+    // SAFETY: `raw` is a valid `struct file` whose reference we now own, and
+    // `File` is a transparent wrapper of `struct file`.
+    Ok(unsafe { ARef::from_raw(raw.cast::<File>()) })
+}
+
+/// The path of a live file (its `f_path`).
+fn path_of(file: &File) -> *const bindings::path {
+    // SAFETY: a live file's `f_path` is valid while the file is; only its
+    // address is taken here.
+    unsafe { &raw const (*file.as_ptr()).__bindgen_anon_1.f_path }
+}
+
+/// `vfs_getattr` of `file` for the attributes in `mask`.
+fn getattr(file: &File, mask: u32) -> Result<bindings::kstat> {
+    let mut st = MaybeUninit::<bindings::kstat>::zeroed();
+    // SAFETY: `file` is a live file, so its `f_path` is valid; `st` is
+    // writable memory for one `kstat`.
+    to_result(unsafe { bindings::vfs_getattr(path_of(file), st.as_mut_ptr(), mask, 0) })?;
+    // SAFETY: `kstat` is plain data; it was zeroed and then filled in.
+    Ok(unsafe { st.assume_init() })
+}
+
+/// Size of `file` in bytes.
+pub(crate) fn size(file: &File) -> Result<u64> {
+    let st = getattr(file, bindings::STATX_SIZE)?;
+    u64::try_from(st.size).map_err(|_| EINVAL)
+}
+
+/// Truncates (or extends) `file` to `len` bytes.
+pub(crate) fn truncate(file: &File, len: u64) -> Result {
+    let len = i64::try_from(len).map_err(|_| EINVAL)?;
+    // SAFETY: `file` is a live file, so its `f_path` is valid.
+    to_result(unsafe { bindings::vfs_truncate(path_of(file), len) })
+}
+
+/// The block size a device backed by `file` should use, chosen like the C
+/// zloop: the file system block size if at most 4 KiB, else its direct-I/O
+/// offset alignment, else the physical block size of its block device, else
+/// 512.
+pub(crate) fn block_size(file: &File) -> u32 {
+    // SAFETY: a live file has a valid inode, whose super block outlives it.
+    let sb = unsafe { (*(*file.as_ptr()).f_inode).i_sb };
+    // SAFETY: `sb` is valid (see above).
+    let (fs_block_size, bdev) = unsafe { ((*sb).s_blocksize, (*sb).s_bdev) };
+    if fs_block_size <= 4096 {
+        return fs_block_size as u32;
+    }
+    if let Ok(st) = getattr(file, bindings::STATX_DIOALIGN) {
+        if st.result_mask & bindings::STATX_DIOALIGN != 0 && st.dio_offset_align != 0 {
+            return st.dio_offset_align;
+        }
+    }
+    if !bdev.is_null() {
+        // SAFETY: a mounted super block's block device, its disk and queue
+        // are valid while the super block is.
+        return unsafe { (*(*(*bdev).bd_disk).queue).limits.physical_block_size };
+    }
+    512
+}
+
+/// Sets extended attribute `name` of `file` to `value`.
+pub(crate) fn set_xattr(file: &File, name: &CStr, value: &[u8]) -> Result {
+    let p = path_of(file);
+    // SAFETY: a live file's mount and dentry are valid; `name` and `value`
+    // are valid for the call.
+    to_result(unsafe {
+        bindings::vfs_setxattr(
+            (*(*p).mnt).mnt_idmap,
+            (*p).dentry,
+            name.as_char_ptr(),
+            value.as_ptr().cast::<c_void>(),
+            value.len(),
+            0,
+        )
+    })
+}
+
+/// Reads extended attribute `name` of `file` into `buf`; returns its length.
+pub(crate) fn get_xattr(file: &File, name: &CStr, buf: &mut [u8]) -> Result<usize> {
+    let p = path_of(file);
+    // SAFETY: as in `set_xattr`; `buf` is writable for `buf.len()` bytes.
+    let ret = unsafe {
+        bindings::vfs_getxattr(
+            (*(*p).mnt).mnt_idmap,
+            (*p).dentry,
+            name.as_char_ptr(),
+            buf.as_mut_ptr().cast::<c_void>(),
+            buf.len(),
+        )
+    };
+    if ret < 0 {
+        Err(Error::from_errno(ret as c_int))
+    } else {
+        Ok(ret as usize)
+    }
+}
+
+/// Writes back the whole file system that holds `file` (`sync_filesystem`
+/// under `s_umount`, as the C zloop's flush does).
+pub(crate) fn sync_fs(file: &File) -> Result {
+    // SAFETY: a live file has a valid inode and super block.
+    let sb = unsafe { (*(*file.as_ptr()).f_inode).i_sb };
+    // SAFETY: `sb` is valid and pinned by the open file; `s_umount` is its
+    // rwsem, taken for reading around the sync as the VFS requires.
+    let ret = unsafe {
+        bindings::down_read(&raw mut (*sb).s_umount);
+        let ret = bindings::sync_filesystem(sb);
+        bindings::up_read(&raw mut (*sb).s_umount);
+        ret
+    };
+    to_result(ret)
+}
+
+/// A zone file kept open by a device. While it is held, page-cache
+/// allocations of the file do no I/O or file-system recursion (as the loop
+/// driver does for its backing file); dropping it restores the file's
+/// allocation mask and closes it.
+pub(crate) struct BackingFile {
+    file: ARef<File>,
+    old_gfp: bindings::gfp_t,
+}
+
+impl BackingFile {
+    /// Takes `file` over for use as backing storage.
+    pub(crate) fn new(file: ARef<File>) -> Self {
+        let nofs = (1 << bindings::___GFP_IO_BIT) | (1 << bindings::___GFP_FS_BIT);
+        // SAFETY: a live file's mapping is valid; `gfp_mask` is a plain field
+        // that the VFS reads with no lock (like `mapping_set_gfp_mask`).
+        let old_gfp = unsafe {
+            let mapping = (*file.as_ptr()).f_mapping;
+            let old = (*mapping).gfp_mask;
+            (*mapping).gfp_mask = old & !nofs;
+            old
+        };
+        BackingFile { file, old_gfp }
+    }
+
+    /// The file.
+    pub(crate) fn file(&self) -> &File {
+        &self.file
+    }
+}
+
+impl Drop for BackingFile {
+    fn drop(&mut self) {
+        // SAFETY: as in `new`: restore the mask saved there.
+        unsafe { (*(*self.file.as_ptr()).f_mapping).gfp_mask = self.old_gfp };
+    }
+}
