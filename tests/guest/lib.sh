@@ -89,3 +89,55 @@ ctl_err() {
 # kernel log lines written since the mark
 dmesg_mark() { dmesg | wc -l > "$OUT/.dmesg-mark"; }
 dmesg_since_mark() { dmesg | tail -n +"$(( $(cat "$OUT/.dmesg-mark") + 1 ))"; }
+
+# ---- devices ------------------------------------------------------------
+# dev_add ID [OPTIONS]: mkdir BASE/ID, "add id=ID,OPTIONS", wait for /dev/zloopID.
+dev_add() {
+    local id=$1 opts=${2:-}
+    mkdir -p "$BASE/$id"
+    ctl_ok "add id=$id${opts:+,$opts}"
+    wait_for "/dev/zloop$id"
+    udevadm settle 2>/dev/null || true
+}
+# dev_remove ID
+dev_remove() {
+    ctl_ok "remove id=$1"
+    wait_gone "/dev/zloop$1"
+}
+
+# zstate DEV ZONE: "<cond> <wp relative to the zone start, or -1>" from BLKREPORTZONE.
+zstate() {
+    zctl report "$1" "$2" 1 | awk '{ print $5, ($4 == -1 ? -1 : $4 - $2) }'
+}
+# expect_zone DEV ZONE COND WP: zone condition (number) and relative wp (sectors).
+expect_zone() {
+    local got
+    got=$(zstate "$1" "$2")
+    [[ $got == "$3 $4" ]] || fail "zone $2 of $1: got cond/wp '$got', want '$3 $4'"
+}
+# Zone conditions (BLK_ZONE_COND_*).
+NOT_WP=0 EMPTY=1 IMP_OPEN=2 EXP_OPEN=3 CLOSED=4 FULL=14
+
+# zop OP DEV ZONE: zone management ioctl, prints OK or the errno name.
+zop() { zctl zone "$1" "$2" "$3"; }
+zop_ok() { local r; r=$(zop "$@"); [[ $r == OK ]] || fail "zone $1 of zone $3: $r"; }
+zop_err() { local e=$1 r; shift; r=$(zop "$@"); [[ $r == "$e" ]] || fail "zone $1 of zone $3: got $r, want $e"; }
+
+# pw / pr FILE OFF LEN SEED: O_DIRECT pattern write / checked read (bytes).
+pw() { zctl pwrite "$@"; }
+pr() { zctl pread "$@"; }
+pw_ok() { local r; r=$(pw "$@"); [[ $r == OK ]] || fail "write $* -> $r"; }
+pr_ok() { local r; r=$(pr "$@"); [[ $r == OK ]] || fail "read $* -> $r"; }
+
+# file_size PATH
+file_size() { stat -c %s "$1"; }
+
+# both DRIVER-FUNCTION: run a function once per driver (rs then c), with DRV set.
+for_both() {
+    local fn=$1
+    for DRV in rs c; do
+        load "$DRV"
+        rm -rf "${BASE:?}"/*
+        "$fn" || fail "$fn failed with driver $DRV"
+    done
+}

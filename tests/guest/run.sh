@@ -45,7 +45,7 @@ for file in "$G"/[0-9]*.sh; do
         t=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}')
         # leave a clean slate for the next test
         bash -c 'source "$1"; unload_all' _ "$G/lib.sh" >> "$log" 2>&1
-        for m in $(mount | awk '$3 ~ /^\/mnt\/zl/ {print $3}'); do umount -l "$m"; done
+        for m in $(mount | awk '$3 ~ /^\/tmp\/zl/ {print $3}'); do umount -l "$m"; done
         rm -rf "${BASE:?}"/*
         echo "zloop-rs-test: end $name" > /dev/kmsg
         kerr=$(dmesg_since_mark | grep -E "$bad_re" | head -n 3)

@@ -9,6 +9,21 @@
  *   zctl open FILE [ro|rw]     open(2) only; prints OK or the errno name
  *   zctl writelen FILE N       write N bytes of 'a' in one write(2)
  *   zctl badptr FILE           write(2) from an unmapped user address
+ *   zctl report DEV [FIRST [N]]  one line per zone from BLKREPORTZONE:
+ *                              "<zone> <start> <len> <wp> <cond> <type> <cap>"
+ *                              (sectors, decimal; wp as reported, -1 if none)
+ *   zctl zone OP DEV ZONE [N]  OP = open|close|finish|reset on N zones from
+ *                              zone number ZONE (reset with ZONE=all resets the
+ *                              whole device); prints OK or the errno name
+ *   zctl pwrite FILE OFF LEN SEED   O_DIRECT write of LEN bytes at byte OFF with
+ *                              a pattern derived from SEED and the offset
+ *   zctl pread FILE OFF LEN SEED [DATALEN]  O_DIRECT read in one read(2),
+ *                              checked against the pattern (SEED "zero": must
+ *                              be zeroes; with DATALEN, only the first DATALEN
+ *                              bytes hold the pattern and the rest must be
+ *                              zeroes); prints OK, "MISMATCH <offset>" or the
+ *                              errno name
+ *   zctl fsync FILE            fsync(2) of FILE opened read-write
  *
  * Exit status: 0 when the result was printed, 2 on usage errors.
  */
@@ -18,6 +33,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/blkzoned.h>
+#include <linux/fs.h>
+#include <stdint.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -85,6 +104,119 @@ static int open_or_report(const char *path, int flags)
 	return fd;
 }
 
+static unsigned char pattern(uint64_t seed, uint64_t off)
+{
+	uint64_t x = seed * 0x9e3779b97f4a7c15ull ^ (off >> 3) * 0xbf58476d1ce4e5b9ull;
+
+	x ^= x >> 31;
+	x *= 0x94d049bb133111ebull;
+	x ^= x >> 29;
+	return (unsigned char)(x >> ((off & 7) * 8));
+}
+
+static int report_zones(const char *dev, uint64_t first, uint64_t n)
+{
+	int fd = open_or_report(dev, O_RDONLY);
+	uint64_t zone_sectors, done = 0;
+	struct blk_zone_report *r;
+	unsigned int zs;
+
+	if (ioctl(fd, BLKGETZONESZ, &zs) < 0 || !zs)
+		return report(-1);
+	zone_sectors = zs;
+	r = calloc(1, sizeof(*r) + 256 * sizeof(struct blk_zone));
+	while (done < n) {
+		r->sector = (first + done) * zone_sectors;
+		r->nr_zones = n - done < 256 ? n - done : 256;
+		if (ioctl(fd, BLKREPORTZONE, r) < 0)
+			return report(-1);
+		if (!r->nr_zones)
+			break;
+		for (unsigned int i = 0; i < r->nr_zones; i++) {
+			struct blk_zone *z = &r->zones[i];
+
+			printf("%llu %llu %llu %lld %u %u %llu\n",
+			       (unsigned long long)(z->start / zone_sectors),
+			       (unsigned long long)z->start,
+			       (unsigned long long)z->len,
+			       (long long)z->wp, z->cond, z->type,
+			       (unsigned long long)z->capacity);
+		}
+		done += r->nr_zones;
+	}
+	return 0;
+}
+
+static int zone_op(const char *op, const char *dev, const char *zone, uint64_t n)
+{
+	int fd = open_or_report(dev, O_RDWR);
+	struct blk_zone_range range;
+	unsigned long req;
+	unsigned int zs;
+	uint64_t size;
+
+	if (ioctl(fd, BLKGETZONESZ, &zs) < 0 || ioctl(fd, BLKGETSIZE64, &size) < 0)
+		return report(-1);
+	if (!strcmp(op, "open"))
+		req = BLKOPENZONE;
+	else if (!strcmp(op, "close"))
+		req = BLKCLOSEZONE;
+	else if (!strcmp(op, "finish"))
+		req = BLKFINISHZONE;
+	else if (!strcmp(op, "reset"))
+		req = BLKRESETZONE;
+	else
+		return 2;
+	if (!strcmp(zone, "all")) {
+		range.sector = 0;
+		range.nr_sectors = size >> 9;
+	} else {
+		range.sector = strtoull(zone, NULL, 0) * zs;
+		range.nr_sectors = n * zs;
+	}
+	return report(ioctl(fd, req, &range));
+}
+
+static int pio(int write_, const char *file, uint64_t off, size_t len, const char *seedstr,
+	       size_t datalen)
+{
+	int fd = open_or_report(file, (write_ ? O_WRONLY : O_RDONLY) | O_DIRECT);
+	int zero = !strcmp(seedstr, "zero");
+	uint64_t seed = zero ? 0 : strtoull(seedstr, NULL, 0);
+	unsigned char *buf;
+	ssize_t ret;
+
+	if (posix_memalign((void **)&buf, 4096, len ? len : 4096))
+		return 2;
+	if (write_) {
+		for (size_t i = 0; i < len; i++)
+			buf[i] = zero ? 0 : pattern(seed, off + i);
+		ret = pwrite(fd, buf, len, off);
+		if (ret >= 0 && (size_t)ret != len) {
+			printf("SHORT %zd\n", ret);
+			return 0;
+		}
+		return report(ret);
+	}
+	memset(buf, 0xa5, len);
+	ret = pread(fd, buf, len, off);
+	if (ret < 0)
+		return report(ret);
+	if ((size_t)ret != len) {
+		printf("SHORT %zd\n", ret);
+		return 0;
+	}
+	for (size_t i = 0; i < len; i++) {
+		unsigned char want = zero || i >= datalen ? 0 : pattern(seed, off + i);
+
+		if (buf[i] != want) {
+			printf("MISMATCH %llu\n", (unsigned long long)(off + i));
+			return 0;
+		}
+	}
+	return report(0);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 4 && !strcmp(argv[1], "write")) {
@@ -113,6 +245,20 @@ int main(int argc, char **argv)
 		char *p = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 		return report(write(fd, p, 16));
+	}
+	if (argc >= 3 && !strcmp(argv[1], "report"))
+		return report_zones(argv[2], argc > 3 ? strtoull(argv[3], NULL, 0) : 0,
+				    argc > 4 ? strtoull(argv[4], NULL, 0) : UINT64_MAX);
+	if (argc >= 5 && !strcmp(argv[1], "zone"))
+		return zone_op(argv[2], argv[3], argv[4], argc > 5 ? strtoull(argv[5], NULL, 0) : 1);
+	if (argc >= 6 && (!strcmp(argv[1], "pwrite") || !strcmp(argv[1], "pread")))
+		return pio(argv[1][1] == 'w', argv[2], strtoull(argv[3], NULL, 0),
+			   strtoull(argv[4], NULL, 0), argv[5],
+			   argc > 6 ? strtoull(argv[6], NULL, 0) : SIZE_MAX);
+	if (argc >= 3 && !strcmp(argv[1], "fsync")) {
+		int fd = open_or_report(argv[2], O_RDWR);
+
+		return report(fsync(fd));
 	}
 	fprintf(stderr, "usage: see the header of zctl.c\n");
 	return 2;
