@@ -130,6 +130,24 @@ fn zone_kind(geo: &Geometry, z: u32) -> &'static str {
     }
 }
 
+/// `discard_write_cache` keeps write pointers in user extended attributes:
+/// refuse the device (EOPNOTSUPP) if the file system of its directory has
+/// none, rather than failing every flush later. Checked before any zone file
+/// is created.
+fn check_user_xattrs(file: &File, path: &[u8]) -> Result {
+    let mut buf = [0u8; 8];
+    match vfs::get_xattr(file, WP_XATTR, &mut buf) {
+        Err(e) if e.to_errno() == -(kernel::bindings::EOPNOTSUPP as i32) => {
+            pr_err!(
+                "discard_write_cache needs user extended attributes, which the file system of {} does not support\n",
+                ShowPath(path)
+            );
+            Err(e)
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Every refused zone operation is an I/O error for the block layer.
 fn zone_error(_: ZoneError) -> Error {
     EIO
@@ -163,6 +181,10 @@ impl Device {
                 e.to_errno()
             );
         })?;
+
+        if opts.discard_write_cache {
+            check_user_xattrs(&dir, &dir_path)?;
+        }
 
         // Existing zone files mean this device is being restored.
         let restore = ["cnv", "seq"].iter().any(|kind| {
