@@ -96,7 +96,8 @@ pub(crate) trait Driver: Send + Sync + Sized + 'static {
     fn work(&self, rq: Request<Self>);
     /// Completes a request after the read or write started by
     /// [`Request::submit_rw`] finished with `result` (bytes done, or a
-    /// negative errno). Runs in soft interrupt context: must not sleep.
+    /// negative errno). Runs in whatever context the backing file's I/O
+    /// completed in (hard or soft interrupt, or a worker): must not sleep.
     fn complete(&self, rq: Request<Self>, result: isize);
     /// Open of the block device: refuse with an error (e.g. ENXIO).
     fn open(&self) -> Result;
@@ -470,20 +471,24 @@ unsafe extern "C" fn rw_done<T: Driver>(iocb: *mut bindings::kiocb, ret: c_long)
 }
 
 /// Drops one reference of a command; the last one frees the bvec table and
-/// hands the request to blk-mq's completion (then [`Driver::complete`]).
+/// completes the request right here with [`Driver::complete`] (no detour
+/// through `blk_mq_complete_request`, whose IPI or soft interrupt would cost
+/// one more context switch per request).
 ///
 /// # Safety
 ///
 /// The caller owns one reference of the started command `cmd`.
 unsafe fn put_cmd<T: Driver>(cmd: *mut Cmd) {
     // SAFETY: per the contract. `fetch_sub` is fully ordered, so the last
-    // owner sees `ret` and the table written by the others.
+    // owner sees `ret` and the table written by the others; the request is
+    // then ours alone, and in flight (so its driver is alive).
     unsafe {
         if (*cmd).refs.fetch_sub(1, Full) != 1 {
             return;
         }
         drop((*cmd).bvecs.take());
-        bindings::blk_mq_complete_request(rq_of(cmd));
+        let rq = rq_of(cmd);
+        driver_of::<T>(rq).complete(Request::from_raw(rq), (*cmd).ret);
     }
 }
 
@@ -503,7 +508,6 @@ unsafe impl<T: Driver> Sync for TagSet<T> {}
 impl<T: Driver> TagSet<T> {
     const OPS: bindings::blk_mq_ops = bindings::blk_mq_ops {
         queue_rq: Some(queue_rq::<T>),
-        complete: Some(complete::<T>),
         init_request: Some(init_request::<T>),
         exit_request: Some(exit_request),
         ..pin_init::zeroed()
@@ -648,20 +652,6 @@ unsafe extern "C" fn work_fn<T: Driver>(work: *mut bindings::work_struct) {
     drv.work(unsafe { Request::from_raw(rq) });
     // SAFETY: restore exactly the bits this function set.
     unsafe { (*task).flags = ((*task).flags & !extra) | saved };
-}
-
-/// blk-mq `complete`: hand a finished read/write back to the driver.
-///
-/// # Safety
-///
-/// Called by blk-mq only, for a request completed by `put_cmd`.
-unsafe extern "C" fn complete<T: Driver>(rq: *mut bindings::request) {
-    // SAFETY: only requests finished by `put_cmd` get here; their slot holds
-    // the result, and the request is still ours.
-    unsafe {
-        let ret = (*cmd_of(rq)).ret;
-        driver_of::<T>(rq).complete(Request::from_raw(rq), ret);
-    }
 }
 
 /// Queue limits and identity of a zoned disk.
