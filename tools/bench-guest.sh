@@ -7,6 +7,7 @@
 # Writes one fio JSON file per point and a few text facts into $OUT.
 #
 # Environment: ZLOOP_TOP, ZLOOP_KDIR, BENCH_OUT, BENCH_RUNTIME (s, default 30),
+# BENCH_REPS (runs per point and target, default 1),
 # BENCH_RAMP (s, default 5), BENCH_QUEUES ("1 2"), BENCH_DRIVERS ("c rs raw"),
 # BENCH_POINTS (subset of the point names below), BENCH_SCALE (1/0),
 # BENCH_RS_OPTS (extra add options for zloop_rs), BENCH_RS_PARAMS (module
@@ -29,6 +30,8 @@ ALT_PARAMS=${BENCH_ALT_PARAMS:-}
 ALL_POINTS="w-4k-rand-qd1 w-4k-rand-qd32x8 w-128k-rand-qd32 w-128k-seq-qd32 r-4k-rand-qd1 r-4k-rand-qd32 r-128k-seq-qd32"
 POINTS=${BENCH_POINTS:-$ALL_POINTS}
 BASE=/var/local/zloop
+RDATA=/var/local/rdata   # data of the read points, for the zloop drivers
+REPS=${BENCH_REPS:-1}
 CTL=/dev/zloop-control
 D=/dev/zloop0
 export PATH=$TOP/tests/out/bin:$PATH
@@ -55,7 +58,7 @@ load() { # c|rs|alt
     for _ in $(seq 50); do [[ -e $CTL ]] && break; sleep 0.1; done
 }
 fresh_fs() {
-    rm -rf "${BASE:?}"/* /var/local/raw
+    rm -rf "${BASE:?}"/* /var/local/raw/w.*
     sync
     fstrim /var/local 2>/dev/null
     echo 3 > /proc/sys/vm/drop_caches
@@ -80,11 +83,11 @@ point_args() {
 
 cpu_sample() { awk '/^cpu / {print $2+$3+$4+$5+$6+$7+$8+$9, $5+$6}' /proc/stat; }
 
-# run_point TARGET POINT QUEUES: one fio run; JSON + system CPU use to $OUT
+# run_point TARGET POINT QUEUES REP: one fio run; JSON + system CPU use to $OUT
 run_point() {
-    local target=$1 point=$2 nq=$3 rw bs qd jobs
+    local target=$1 point=$2 nq=$3 rep=$4 rw bs qd jobs
     read -r rw bs qd jobs <<< "$(point_args "$point")"
-    local out=$OUT/$target-q$nq-$point
+    local out=$OUT/$target-q$nq-$point-r$rep
     local common=(--name="$point" --direct=1 --ioengine=libaio --rw="$rw" --bs="$bs"
         --iodepth="$qd" --numjobs="$jobs" --group_reporting --time_based --runtime="$RUNTIME"
         --ramp_time="$RAMP" --output-format=json --output="$out.json" --randseed=1)
@@ -116,9 +119,15 @@ run_point() {
     [[ $rc == 0 ]] || log "fio $target $point failed (rc=$rc): $(tail -n 2 "$out.log")"
 }
 
-prewrite_dev() {
+prewrite_dev() { # with the first zloop target: the files are the same for both drivers
+    load "$1"
+    mkdir -p $RDATA/0
+    echo "add id=0,$DEV_OPTS,base_dir=$RDATA" > $CTL || log "prewrite add failed"
+    udevadm settle
     fio --name=prewrite --filename=$D --direct=1 --zonemode=zbd --ioengine=libaio --iodepth=32 \
         --rw=write --bs=1m --size=${PREWRITE_MB}m > /dev/null 2>&1 || log "prewrite failed"
+    echo "remove id=0" > $CTL
+    unload
 }
 prewrite_raw() {
     mkdir -p /var/local/raw
@@ -127,46 +136,32 @@ prewrite_raw() {
         > /dev/null 2>&1 || log "raw prewrite failed"
 }
 
-bench_target() { # TARGET QUEUES
-    local target=$1 nq=$2 p
-    fresh_fs
+# One measurement of POINT on TARGET. Write points start from an empty
+# directory; read points use data written once for all targets (the zloop
+# drivers share one directory: same on-disk layout for both).
+run_one() { # TARGET POINT QUEUES REP
+    local target=$1 p=$2 nq=$3 rep=$4
+    log "$target q$nq $p #$rep"
     if [[ $target == raw ]]; then
-        for p in $POINTS; do
-            [[ $p == r-* ]] && continue
-            log "raw $p"; run_point raw "$p" "$nq"
-        done
-        prewrite_raw
-        for p in $POINTS; do
-            [[ $p == r-* ]] || continue
-            log "raw $p"; run_point raw "$p" "$nq"
-        done
+        [[ $p == w-* ]] && fresh_fs
+        echo 3 > /proc/sys/vm/drop_caches
+        run_point raw "$p" "$nq" "$rep"
         return
     fi
     load "$target"
     local opts="$DEV_OPTS,nr_queues=$nq"
     [[ $target != c && -n $RS_OPTS ]] && opts+=",$RS_OPTS"
-    for p in $POINTS; do
-        [[ $p == r-* ]] && continue
+    if [[ $p == w-* ]]; then
+        fresh_fs
         mkdir -p $BASE/0
         echo "add id=0,$opts" > $CTL || { log "add failed"; return; }
-        udevadm settle
-        log "$target q$nq $p"
-        run_point "$target" "$p" "$nq"
-        echo "remove id=0" > $CTL
-        fresh_fs
-    done
-    mkdir -p $BASE/0
-    echo "add id=0,$opts" > $CTL
+    else
+        echo "add id=0,$opts,base_dir=$RDATA" > $CTL || { log "add failed"; return; }
+    fi
     udevadm settle
-    prewrite_dev
-    for p in $POINTS; do
-        [[ $p == r-* ]] || continue
-        echo 3 > /proc/sys/vm/drop_caches
-        log "$target q$nq $p"
-        run_point "$target" "$p" "$nq"
-    done
+    echo 3 > /proc/sys/vm/drop_caches
+    run_point "$target" "$p" "$nq" "$rep"
     echo "remove id=0" > $CTL
-    unload
 }
 
 # add/remove time and memory (Slab + VmallocUsed deltas, kB)
@@ -205,16 +200,39 @@ scale() { # DRIVER NR_ZONES ZONE_SIZE_MB
     echo "cpus: $(nproc) x $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)"
     echo "memory: $(awk '/MemTotal/ {print $2 " kB"}' /proc/meminfo)"
     echo "backing fs: $(findmnt -no FSTYPE,OPTIONS /var/local)"
-    echo "runtime: ${RUNTIME}s per point, ramp ${RAMP}s"
+    echo "runtime: ${RUNTIME}s per point, ramp ${RAMP}s, $REPS run(s) per point and target (median shown), targets interleaved per point"
     echo "rs add options: ${RS_OPTS:-none}; rs module parameters: ${RS_PARAMS:-none}; alt module parameters: ${ALT_PARAMS:-none}"
 } > "$OUT/facts.txt"
 
+targets() { # QUEUES: the targets measured with that many queues
+    local t
+    for t in $DRIVERS; do
+        [[ $t == raw && $1 != "${QUEUES%% *}" ]] && continue  # raw has no queues
+        echo "$t"
+    done
+}
+need_reads=0
+for p in $POINTS; do [[ $p == r-* ]] && need_reads=1; done
+if [[ $need_reads == 1 ]]; then
+    for t in $DRIVERS; do
+        case $t in
+        raw) prewrite_raw ;;
+        *) [[ -d $RDATA/0 ]] || prewrite_dev "$t" ;;
+        esac
+    done
+fi
+# Interleaved: for every point, each target runs back to back (and again for
+# each repetition), so slow drifts of the emulated machine hit all alike.
 for nq in $QUEUES; do
-    for target in $DRIVERS; do
-        [[ $target == raw && $nq != "${QUEUES%% *}" ]] && continue  # raw has no queues
-        bench_target "$target" "$nq"
+    for p in $POINTS; do
+        for ((rep = 1; rep <= REPS; rep++)); do
+            for t in $(targets "$nq"); do
+                run_one "$t" "$p" "$nq" "$rep"
+            done
+        done
     done
 done
+unload
 
 if [[ $SCALE == 1 ]]; then
     : > "$OUT/scale.txt"

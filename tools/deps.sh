@@ -8,8 +8,12 @@
 #     the cache (never installed),
 #   - bindgen-cli $BINDGEN_VER from crates.io, virtme-ng $VNG_VER from PyPI.
 # Each step is skipped when its result is already in the cache.
+# --kasan: also install clang/lld/llvm (bookworm-security) for tools/kernel.sh --kasan.
 set -Eeuo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+WANT_KASAN=
+[[ ${1:-} == --kasan ]] && WANT_KASAN=1   # also clang/lld/llvm for the KASAN flavour
+# (--debug is accepted and needs nothing more)
 
 mkdir -p "$ZLOOP_CACHE"
 
@@ -30,7 +34,7 @@ apt_install_checked() { # apt-get install args...
 
 host_packages() {
     local missing=() bp_missing=() p
-    for p in "${HOST_PKGS[@]}"; do pkg_installed "$p" || missing+=("$p"); done
+    for p in "${HOST_PKGS[@]}" ${WANT_KASAN:+"${KASAN_PKGS[@]}"}; do pkg_installed "$p" || missing+=("$p"); done
     for p in "${BACKPORTS_PKGS[@]}"; do pkg_installed "$p" || bp_missing+=("$p"); done
     [[ ${#missing[@]} -eq 0 && ${#bp_missing[@]} -eq 0 ]] && return 0
     log "installing host packages: ${missing[*]} ${bp_missing[*]}"

@@ -6,8 +6,10 @@
 # key hashes the config fragments and the tool versions. A cached build is reused
 # as is; run tools/deps.sh first.
 #
-# Usage: tools/kernel.sh [--debug] [--print-dir]
+# Usage: tools/kernel.sh [--debug|--kasan] [--print-dir]
 #   --debug      the debug flavour (kernel.config + kernel-debug.config)
+#   --kasan      the debug flavour plus KASAN, built with clang (LLVM=-22);
+#                run tools/deps.sh --kasan first
 #   --print-dir  only print the build directory of the flavour (no build)
 # Prints the build directory on stdout; the flavour's "current" link
 # ($ZLOOP_CACHE/kernel/<flavour>) points at it, and the module Makefile's KDIR
@@ -19,8 +21,9 @@ flavour=default print_only=0
 for a in "$@"; do
     case $a in
     --debug) flavour=debug ;;
+    --kasan) flavour=kasan ;;
     --print-dir) print_only=1 ;;
-    *) die "usage: $0 [--debug] [--print-dir]" ;;
+    *) die "usage: $0 [--debug|--kasan] [--print-dir]" ;;
     esac
 done
 
@@ -28,7 +31,12 @@ done
 KSRC=$(linux_src_dir)
 KBUILD=$(kernel_build_dir "$flavour")
 if [[ $print_only == 1 ]]; then echo "$KBUILD"; exit 0; fi
-kmake_vars
+kmake_vars "$flavour"
+if [[ $flavour == kasan ]]; then
+    command -v "clang-$KASAN_LLVM" > /dev/null || die "clang-$KASAN_LLVM missing: run tools/deps.sh --kasan"
+    # bindgen loads libclang at run time: use the one matching the C compiler
+    export LIBCLANG_PATH=/usr/lib/llvm-$KASAN_LLVM/lib
+fi
 KMAKE=(make -C "$KSRC" O="$KBUILD" "${KMAKE_VARS[@]}")
 
 mkdir -p "$ZLOOP_CACHE/kernel"
@@ -69,6 +77,7 @@ if [[ ! -f $KBUILD/.zloop-rs-built ]]; then
     {
         echo "# written by tools/kernel.sh: toolchain this kernel was built with"
         for v in "${KMAKE_VARS[@]}"; do echo "${v%%=*} := ${v#*=}"; done
+        [[ $flavour == kasan ]] && echo "export LIBCLANG_PATH := $LIBCLANG_PATH"
     } > "$KBUILD/zloop-rs-toolchain.mk"
     log "kernel ($flavour): built in $(( $(date +%s) - t0 )) s"
     touch "$KBUILD/.zloop-rs-built"

@@ -51,17 +51,27 @@ linux_src_dir() { printf '%s/src/linux-%s\n' "$ZLOOP_CACHE" "$(linux_src_version
 rust_lib_src() { cat "$ZLOOP_CACHE/rust-src-$RUST_TC.path" 2>/dev/null; }
 
 # The make variables every kernel build and every module build must share.
-kmake_vars() { # -> KMAKE_VARS array
+kmake_vars() { # [flavour] -> KMAKE_VARS array
     KMAKE_VARS=(RUSTC="$RUST_TC_DIR/bin/rustc" RUSTDOC="$RUST_TC_DIR/bin/rustdoc"
         RUSTFMT="$RUST_TC_DIR/bin/rustfmt" CLIPPY_DRIVER="$RUST_TC_DIR/bin/clippy-driver"
         CARGO="$RUST_TC_DIR/bin/cargo" BINDGEN="$BINDGEN" RUST_LIB_SRC="$(rust_lib_src)")
+    if [[ ${1:-} == kasan ]]; then
+        KMAKE_VARS+=(LLVM="-$KASAN_LLVM")
+    fi
 }
 
-# Kernel flavours: "default" and "debug". The build tree of a flavour is keyed
-# by the linux-source version, the config fragments and the tool versions.
+# Kernel flavours: "default", "debug" (gcc, lockdep/KFENCE/kmemleak/...) and
+# "kasan" (the debug options plus KASAN, built with clang: LLVM=-$KASAN_LLVM).
+# The build tree of a flavour is keyed by the linux-source version, the config
+# fragments and the tool versions.
+KASAN_LLVM=22
+KASAN_PKGS=("clang-$KASAN_LLVM" "lld-$KASAN_LLVM" "llvm-$KASAN_LLVM" "libclang-$KASAN_LLVM-dev")
 kernel_fragments() { # flavour -> fragment files
     printf '%s\n' "$ZLOOP_TOP/tools/kernel.config"
-    if [[ $1 == debug ]]; then printf '%s\n' "$ZLOOP_TOP/tools/kernel-debug.config"; fi
+    case $1 in
+    debug) printf '%s\n' "$ZLOOP_TOP/tools/kernel-debug.config" ;;
+    kasan) printf '%s\n' "$ZLOOP_TOP/tools/kernel-debug.config" "$ZLOOP_TOP/tools/kernel-kasan.config" ;;
+    esac
 }
 kernel_key() { # flavour
     local f
@@ -69,7 +79,7 @@ kernel_key() { # flavour
         echo "$1"
         linux_src_version
         while read -r f; do cat "$f"; done < <(kernel_fragments "$1")
-        gcc --version | head -n1
+        if [[ $1 == kasan ]]; then clang-$KASAN_LLVM --version 2>/dev/null | head -n1; else gcc --version | head -n1; fi
         "$RUST_TC_DIR/bin/rustc" --version
         "$BINDGEN" --version 2>/dev/null || echo "bindgen $BINDGEN_VER"
     } | sha
