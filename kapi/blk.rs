@@ -121,7 +121,8 @@ struct Cmd {
     refs: Atomic<i32>,
     /// Result of the read/write (bytes or negative errno).
     ret: isize,
-    /// bvec table of a multi-bio request, built for its kiocb.
+    /// bvec table of a multi-bio request, built for its kiocb; kept for the
+    /// next request of this slot (freed in `exit_request`).
     bvecs: Option<KVec<bindings::bio_vec>>,
 }
 
@@ -398,22 +399,25 @@ unsafe fn start_rw<T: Driver>(
             // One bio: iterate over its own bvec table, no copy.
             init_bio_iter(&raw mut (*cmd).iter, bio, dir);
         } else {
-            // Several bios: gather their segments into one table.
+            // Several bios: gather their segments into one table. The table
+            // stays with the command slot and is reused: it only grows (up to
+            // the queue's segment limit), so steady state allocates nothing.
             let mut n = 0usize;
             let mut b = bio;
             while !b.is_null() {
                 n += count_bvecs(b) as usize;
                 b = (*b).bi_next;
             }
-            let mut table = match KVec::with_capacity(n, GFP_KERNEL) {
-                Ok(t) => t,
-                Err(_) => return -(bindings::EIO as isize),
-            };
+            let table = (*cmd).bvecs.get_or_insert_with(KVec::new);
+            table.clear();
+            if table.reserve(n, GFP_KERNEL).is_err() {
+                return -(bindings::EIO as isize);
+            }
             let mut b = bio;
             while !b.is_null() {
                 // Cannot fail: the capacity was reserved above.
                 for_each_bvec(b, |bv| {
-                    let _ = table.push(bv, GFP_KERNEL);
+                    let _ = table.push_within_capacity(bv);
                 });
                 b = (*b).bi_next;
             }
@@ -424,7 +428,6 @@ unsafe fn start_rw<T: Driver>(
                 table.len() as c_ulong,
                 (*rq).__data_len as usize,
             );
-            (*cmd).bvecs = Some(table);
         }
 
         let iocb = &raw mut (*cmd).iocb;
@@ -470,8 +473,8 @@ unsafe extern "C" fn rw_done<T: Driver>(iocb: *mut bindings::kiocb, ret: c_long)
     }
 }
 
-/// Drops one reference of a command; the last one frees the bvec table and
-/// completes the request right here with [`Driver::complete`] (no detour
+/// Drops one reference of a command; the last one completes the request
+/// right here with [`Driver::complete`] (no detour
 /// through `blk_mq_complete_request`, whose IPI or soft interrupt would cost
 /// one more context switch per request).
 ///
@@ -486,7 +489,6 @@ unsafe fn put_cmd<T: Driver>(cmd: *mut Cmd) {
         if (*cmd).refs.fetch_sub(1, Full) != 1 {
             return;
         }
-        drop((*cmd).bvecs.take());
         let rq = rq_of(cmd);
         driver_of::<T>(rq).complete(Request::from_raw(rq), (*cmd).ret);
     }
