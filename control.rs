@@ -76,7 +76,7 @@ fn add(mut opts: AddOptions<'_>) -> Result {
     let geo = geometry(&opts).map_err(parse_error)?;
     opts.nr_queues = opts.nr_queues.min(kapi::online_cpus());
     let id = global::devices()?.reserve(opts.id)?;
-    let made = Device::create(&opts, geo, id).and_then(|dev| {
+    let made = Device::create(&opts, geo, id, crate::prealloc_mb()).and_then(|dev| {
         let disk = Device::add_disk(&dev)?;
         Ok((dev, disk))
     });
@@ -102,6 +102,7 @@ fn remove(id: i32) -> Result {
         if dev.discards_write_cache() {
             dev.forget_cache();
         }
+        dev.trim_preallocation();
     });
     pr_info!("removed device {}\n", dev.id());
     Ok(())

@@ -32,7 +32,7 @@ use crate::{
     kapi::{
         blk::{DiskConfig, Driver, GenDisk, Op, Queued, Request, RequestRef, TagSet, ZoneReporter},
         module::ModuleRef,
-        vfs::{self, flags::*, BackingFile},
+        vfs::{self, falloc, flags::*, BackingFile},
         wq::Workqueue,
     },
     options::{AddOptions, Geometry},
@@ -64,6 +64,10 @@ pub(crate) struct Device {
     zone_append: bool,
     ordered_zone_append: bool,
     discard_write_cache: bool,
+    /// Bytes to allocate ahead of a sequential write (module parameter
+    /// `prealloc_mb`; 0: off). Cleared if the file system cannot.
+    prealloc_bytes: u64,
+    prealloc_ok: AtomicFlag,
     /// `<base_dir>/<id>`, kept open: the file system to sync on flush.
     dir: ARef<File>,
     files: KVVec<BackingFile>,
@@ -74,11 +78,20 @@ pub(crate) struct Device {
     _module: ModuleRef,
 }
 
-/// The per-zone mutex (see the locking notes at the top).
+/// The per-zone mutex (see the locking notes at the top) and the state of
+/// the zone's file that it protects.
 #[pin_data]
 struct ZoneLock {
     #[pin]
-    lock: Mutex<()>,
+    lock: Mutex<ZoneFile>,
+}
+
+/// What the driver knows about a sequential zone file beyond its size.
+struct ZoneFile {
+    /// Bytes of the file allocated ahead of the write pointer by
+    /// `prealloc_mb` (`fallocate` with `FALLOC_FL_KEEP_SIZE`): up to here,
+    /// writes need no block allocation. 0 when unknown.
+    prealloc_end: u64,
 }
 
 /// Builds `<base>/<id>[/<kind>-<zone:06>]` as a C string.
@@ -156,7 +169,12 @@ fn zone_error(_: ZoneError) -> Error {
 impl Device {
     /// Opens (or creates) the zone files of device `id` and builds the
     /// device; the caller then adds its disk with [`Device::add_disk`].
-    pub(crate) fn create(opts: &AddOptions<'_>, geo: Geometry, id: u32) -> Result<Arc<Device>> {
+    pub(crate) fn create(
+        opts: &AddOptions<'_>,
+        geo: Geometry,
+        id: u32,
+        prealloc_mb: u32,
+    ) -> Result<Arc<Device>> {
         let module = ModuleRef::try_get()?;
         let mut name = KVec::new();
         {
@@ -277,7 +295,7 @@ impl Device {
             suspect.push(AtomicFlag::new(false), GFP_KERNEL)?;
         }
         let locks = KVBox::pin_slice(
-            |_| try_pin_init!(ZoneLock { lock <- new_mutex!(()) }? Error),
+            |_| try_pin_init!(ZoneLock { lock <- new_mutex!(ZoneFile { prealloc_end: 0 }) }? Error),
             n,
             GFP_KERNEL,
         )?;
@@ -294,6 +312,8 @@ impl Device {
                 zone_append: opts.zone_append,
                 ordered_zone_append: opts.ordered_zone_append_effective(),
                 discard_write_cache: opts.discard_write_cache,
+                prealloc_bytes: u64::from(prealloc_mb) << 20,
+                prealloc_ok: AtomicFlag::new(prealloc_mb != 0),
                 dir,
                 files,
                 suspect,
@@ -407,7 +427,10 @@ impl Device {
 
     /// Re-reads zone `z` if a failed write left it in doubt.
     fn resync_if_suspect(&self, z: u32) -> Result {
-        if !self.is_conventional(z) && self.suspect[z as usize].xchg(false, Full) {
+        // A plain load first: the common case (no error) then costs no
+        // atomic read-modify-write on every I/O.
+        let flag = &self.suspect[z as usize];
+        if !self.is_conventional(z) && flag.load(Relaxed) && flag.xchg(false, Full) {
             let _guard = self.locks[z as usize].lock.lock();
             return self.resync(z);
         }
@@ -442,7 +465,7 @@ impl Device {
 
         // Sequential write or append: update the write pointer and submit the
         // data under the zone lock, so that the file sees writes in order.
-        let _guard = self.locks[z as usize].lock.lock();
+        let mut zfile = self.locks[z as usize].lock.lock();
         let target = {
             let mut zones = self.zones.lock();
             match op {
@@ -456,7 +479,9 @@ impl Device {
                 if op == Op::ZoneAppend {
                     rq.set_sector(s);
                 }
-                rq.submit_rw(self.file(z), (s - start) << 9, true, direct);
+                let pos = (s - start) << 9;
+                self.preallocate(z, &mut zfile, pos + (nr << 9));
+                rq.submit_rw(self.file(z), pos, true, direct);
             }
             Err(e) => {
                 if let ZoneError::Unaligned { wp } = e {
@@ -470,6 +495,56 @@ impl Device {
                 }
                 rq.end(Err(zone_error(e)));
             }
+        }
+    }
+
+    /// With `prealloc_mb`, makes sure the blocks of zone `z`'s file are
+    /// allocated up to byte `end` (and `prealloc_mb` beyond, within the zone
+    /// capacity) before a write there, so the write itself allocates nothing.
+    /// The file size, which is the write pointer, does not change.
+    fn preallocate(&self, z: u32, zfile: &mut ZoneFile, end: u64) {
+        if end <= zfile.prealloc_end || !self.prealloc_ok.load(Relaxed) {
+            return;
+        }
+        let cap = self.geo.zone_capacity_sectors << 9;
+        let from = zfile.prealloc_end;
+        let to = end.saturating_add(self.prealloc_bytes).min(cap);
+        match vfs::fallocate(self.file(z), falloc::KEEP_SIZE, from, to - from) {
+            Ok(()) => zfile.prealloc_end = to,
+            Err(e) if e.to_errno() == -(kernel::bindings::EOPNOTSUPP as i32) => {
+                pr_info!(
+                    "zloop{}: the backing file system cannot preallocate, prealloc_mb ignored\n",
+                    self.id
+                );
+                self.prealloc_ok.store(false, Relaxed);
+            }
+            // Out of space or any other failure: the write allocates itself.
+            Err(_) => {}
+        }
+    }
+
+    /// Gives back the blocks preallocated beyond the write pointer of every
+    /// sequential zone (at remove, when no I/O runs any more).
+    pub(crate) fn trim_preallocation(&self) {
+        if self.prealloc_bytes == 0 {
+            return;
+        }
+        for z in self.geo.nr_conv_zones..self.geo.nr_zones {
+            let mut zfile = self.locks[z as usize].lock.lock();
+            if zfile.prealloc_end == 0 {
+                continue;
+            }
+            if let Ok(size) = vfs::size(self.file(z)) {
+                if zfile.prealloc_end > size {
+                    let _ = vfs::fallocate(
+                        self.file(z),
+                        falloc::PUNCH_HOLE | falloc::KEEP_SIZE,
+                        size,
+                        zfile.prealloc_end - size,
+                    );
+                }
+            }
+            zfile.prealloc_end = 0;
         }
     }
 
@@ -499,7 +574,7 @@ impl Device {
         if self.is_conventional(z) {
             return Err(EIO);
         }
-        let _guard = self.locks[z as usize].lock.lock();
+        let mut zfile = self.locks[z as usize].lock.lock();
         let suspect = self.suspect[z as usize].load(Acquire);
         if !self
             .zones
@@ -509,6 +584,8 @@ impl Device {
         {
             return Ok(());
         }
+        // Truncating frees every block, preallocated ones included.
+        zfile.prealloc_end = 0;
         if vfs::truncate(self.file(z), 0).is_err() {
             self.suspect[z as usize].store(true, Release);
             return Err(EIO);

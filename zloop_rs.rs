@@ -24,6 +24,17 @@ module! {
     authors: ["zloop_rs developers"],
     description: "Zoned loopback device (Rust)",
     license: "GPL",
+    params: {
+        prealloc_mb: u32 {
+            default: 4,
+            description: "MiB of sequential zone file allocated ahead of writes (fallocate, file size unchanged); 0: off",
+        },
+    },
+}
+
+/// The `prealloc_mb` module parameter (read when a device is added).
+pub(crate) fn prealloc_mb() -> u32 {
+    *module_parameters::prealloc_mb.value()
 }
 
 #[pin_data]

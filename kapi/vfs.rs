@@ -76,6 +76,22 @@ pub(crate) fn truncate(file: &File, len: u64) -> Result {
     to_result(unsafe { bindings::vfs_truncate(path_of(file), len) })
 }
 
+/// `fallocate` mode bits (uapi `linux/falloc.h`, not in the bindings).
+pub(crate) mod falloc {
+    /// Do not change the file size.
+    pub(crate) const KEEP_SIZE: i32 = 0x01;
+    /// Deallocate the range (with `KEEP_SIZE`).
+    pub(crate) const PUNCH_HOLE: i32 = 0x02;
+}
+
+/// `vfs_fallocate` of `len` bytes at `offset` of `file`.
+pub(crate) fn fallocate(file: &File, mode: i32, offset: u64, len: u64) -> Result {
+    let offset = i64::try_from(offset).map_err(|_| EINVAL)?;
+    let len = i64::try_from(len).map_err(|_| EINVAL)?;
+    // SAFETY: `file` is a live file opened for writing.
+    to_result(unsafe { bindings::vfs_fallocate(file.as_ptr(), mode, offset, len) })
+}
+
 /// The block size a device backed by `file` should use, chosen like the C
 /// zloop: the file system block size if at most 4 KiB, else its direct-I/O
 /// offset alignment, else the physical block size of its block device, else
