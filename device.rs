@@ -512,11 +512,13 @@ impl Device {
         match vfs::fallocate(self.file(z), falloc::KEEP_SIZE, from, to - from) {
             Ok(()) => zfile.prealloc_end = to,
             Err(e) if e.to_errno() == -(kernel::bindings::EOPNOTSUPP as i32) => {
-                pr_info!(
-                    "zloop{}: the backing file system cannot preallocate, prealloc_mb ignored\n",
-                    self.id
-                );
-                self.prealloc_ok.store(false, Relaxed);
+                // Several zones may get here at once: one line per device.
+                if self.prealloc_ok.xchg(false, Relaxed) {
+                    pr_info!(
+                        "zloop{}: the backing file system cannot preallocate, prealloc_mb ignored\n",
+                        self.id
+                    );
+                }
             }
             // Out of space or any other failure: the write allocates itself.
             Err(_) => {}
