@@ -11,12 +11,24 @@ D=/dev/zloop0
 APPEND_KO=$TOP/tests/kmod/zloop_rs_append_test.ko
 
 # appends ZONE LEN COUNT BATCH [SEED]: prints "<i> <sector> <status> <data>" per append.
+# (Runs in command substitutions: a failure here also fails the test through
+# its FAIL line, see run.sh.)
 appends() {
     dmesg_mark
     insmod "$APPEND_KO" dev=$D zone="$1" len="$2" count="$3" batch="$4" seed="${5:-1}" \
         || fail "insmod zloop_rs_append_test"
-    rmmod zloop_rs_append_test
-    dmesg_since_mark | sed -nE 's/.*zloop_append_test: i=([0-9]+) sector=(-?[0-9]+) status=(-?[0-9]+) data=(.*)$/\1 \2 \3 \4/p'
+    rmmod zloop_rs_append_test || fail "rmmod zloop_rs_append_test"
+    klog
+    grep -q "zloop_append_test: done count=$3 " <<< "$KLOG" || fail "no 'done' line from zloop_rs_append_test"
+    sed -nE 's/.*zloop_append_test: i=([0-9]+) sector=(-?[0-9]+) status=(-?[0-9]+) data=(.*)$/\1 \2 \3 \4/p' <<< "$KLOG"
+}
+
+# expect_append_mode MODE: since the mark, zloop0 was added with MODE zone
+# append ("native", "emulated" or "ordered native"), as zloop_rs logs it. A
+# grep of the whole log would find the line of an earlier test's device.
+expect_append_mode() {
+    klog_has "zloop0: .*, $1 zone append\$" \
+        || fail "zloop0 not added with $1 zone append: $(grep 'zloop0: .*zone append' <<< "$KLOG")"
 }
 
 # Sequential appends land one after the other from the write pointer.
@@ -61,31 +73,22 @@ append_errors() {
     expect_zone $D 6 $IMP_OPEN $((ZS - 64))
 }
 
-append_mode() { # EXTRA-OPTIONS
+append_mode() { # MODE EXTRA-OPTIONS
     load_rs
-    dev_add 0 "$GEOM${1:+,$1}"
     dmesg_mark
+    dev_add 0 "$GEOM${2:+,$2}"
+    expect_append_mode "$1"
     sequential_appends 2
     concurrent_appends 3 32
     append_errors
-    dmesg_since_mark | grep -q 'zone append with zone_append=0' && fail "the driver received a zone append"
+    # (the appends run in subshells: their marks do not move this one)
+    klog_has 'zone append with zone_append=0' && fail "the driver received a zone append"
     return 0
 }
 
-test_c35_native_zone_append() {
-    append_mode ""
-    dmesg | grep -q 'zloop0: .* native zone append' || fail "no 'native zone append' line"
-}
-
-test_c36_emulated_zone_append() {
-    append_mode "zone_append=0"
-    dmesg | grep -q 'zloop0: .* emulated zone append' || fail "no 'emulated zone append' line"
-}
-
-test_c37_ordered_zone_append() {
-    append_mode "ordered_zone_append"
-    dmesg | grep -q 'zloop0: .* ordered native zone append' || fail "no 'ordered native zone append' line"
-}
+test_c35_native_zone_append() { append_mode native ""; }
+test_c36_emulated_zone_append() { append_mode emulated "zone_append=0"; }
+test_c37_ordered_zone_append() { append_mode "ordered native" "ordered_zone_append"; }
 
 # ordered_zone_append: sectors are assigned at submission, so concurrent
 # appends land in submission order.
@@ -140,14 +143,19 @@ append_diff() {
 }
 test_append_matches_c_zloop() {
     for_both append_diff
+    # (the appends ran: two empty outputs would compare equal)
+    expect_eq "$(awk '$3 == 0 && $4 == "ok"' /tmp/append-rs | wc -l)" 7 "successful appends"
+    expect_eq "$(awk 'NF == 7' /tmp/append-rs | wc -l)" 8 "zones reported"
     diff /tmp/append-c /tmp/append-rs > /tmp/append.diff || fail "differs from C: $(head -n 4 /tmp/append.diff)"
 }
 
 # A zone-append workload from a file system: btrfs in zoned mode writes its
 # data with zone appends. fio verifies it, for each append mode.
-btrfs_fio() { # EXTRA-OPTIONS
+btrfs_fio() { # MODE EXTRA-OPTIONS
     load_rs
-    dev_add 0 "capacity_mb=2048,zone_size_mb=64,conv_zones=4${1:+,$1}"
+    dmesg_mark
+    dev_add 0 "capacity_mb=2048,zone_size_mb=64,conv_zones=4${2:+,$2}"
+    expect_append_mode "$1"
     mkfs.btrfs -q -f -O zoned -d single -m single $D > /tmp/mkfs.log 2>&1 || fail "mkfs.btrfs: $(tail -n 2 /tmp/mkfs.log)"
     mkdir -p /tmp/zlmnt
     mount -t btrfs $D /tmp/zlmnt || fail "mount"
@@ -157,9 +165,11 @@ btrfs_fio() { # EXTRA-OPTIONS
             --rw=write --bs=64k --size=48m --numjobs=2 --verify=crc32c --verify_fatal=1 \
             > /tmp/fio.log 2>&1 || fail "fio $engine on btrfs: $(grep -i -m2 err /tmp/fio.log)"
     done
-    umount /tmp/zlmnt
+    umount /tmp/zlmnt || fail "umount"
     btrfs check $D > /tmp/check.log 2>&1 || fail "btrfs check: $(tail -n 3 /tmp/check.log)"
+    klog_has 'zone append with zone_append=0' && fail "the driver received a zone append"
+    return 0
 }
-test_append_workload_btrfs_native() { btrfs_fio ""; }
-test_append_workload_btrfs_ordered() { btrfs_fio "ordered_zone_append"; }
-test_append_workload_btrfs_emulated() { btrfs_fio "zone_append=0"; }
+test_append_workload_btrfs_native() { btrfs_fio native ""; }
+test_append_workload_btrfs_ordered() { btrfs_fio "ordered native" "ordered_zone_append"; }
+test_append_workload_btrfs_emulated() { btrfs_fio emulated "zone_append=0"; }

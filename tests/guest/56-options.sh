@@ -11,9 +11,14 @@ D=/dev/zloop0
 flush() { local r; r=$(zctl fsync $D); [[ $r == OK ]] || fail "flush: $r"; }
 
 wp_xattr() { # FILE: the recorded write pointer (absolute sector), or "none"
-    local hex
-    hex=$(getfattr --absolute-names -n user.zloop.wp -e hex "$1" 2>/dev/null | sed -n 's/^user.zloop.wp=0x//p')
+    local out hex
+    # -d lists the matching attributes: nothing (status 0) when there is
+    # none, a failure when getfattr cannot read the file or is missing, which
+    # must not pass as "none"
+    out=$(getfattr --absolute-names -d -m '^user\.zloop\.wp$' -e hex "$1") || fail "getfattr $1 failed"
+    hex=$(sed -n 's/^user\.zloop\.wp=0x//p' <<< "$out")
     [[ -n $hex ]] || { echo none; return; }
+    [[ ${#hex} == 16 ]] || fail "user.zloop.wp of $1 is not a u64: 0x$hex"
     # little-endian u64
     local le="" i
     for ((i = 14; i >= 0; i -= 2)); do le+=${hex:$i:2}; done
@@ -37,7 +42,7 @@ test_c46_c47_discard_write_cache_rolls_back_to_flushed_wp() {
     pw_ok $D 0 65536 5                        # conventional zone: not rolled back
     dmesg_mark
     dev_remove 0
-    dmesg_since_mark | grep -q 'zloop0: discarding volatile write cache' || fail "no 'discarding' line"
+    klog_has 'zloop0: discarding volatile write cache' || fail "no 'discarding' line"
     expect_eq "$(file_size "$BASE/0/seq-000002")" 1048576 "zone 2 file after remove"
     expect_eq "$(file_size "$BASE/0/seq-000003")" 0 "zone 3 (never flushed) file after remove"
     expect_eq "$(file_size "$BASE/0/seq-000004")" $((64 << 20)) "zone 4 (full) file after remove"
@@ -79,12 +84,14 @@ dwc_diff() {
     dev_add 0 "$DWC_GEOM"
     zctl report $D 2 1 > /tmp/dwc-$DRV
     zctl report $D 5 1 >> /tmp/dwc-$DRV
-    getfattr --absolute-names -d -e hex "$BASE/0/seq-000002" >> /tmp/dwc-$DRV
+    getfattr --absolute-names -d -e hex "$BASE/0/seq-000002" >> /tmp/dwc-$DRV || fail "getfattr failed"
     echo "zone 3 after remove: $(file_size "$BASE/0/seq-000003") B" > /tmp/dwc3-$DRV
     dev_remove 0
 }
 test_discard_write_cache_matches_c_zloop_for_flushed_zones() {
     for_both dwc_diff
+    # (two failed reports would compare equal)
+    expect_eq "$(awk 'NF == 7' /tmp/dwc-rs | wc -l)" 2 "zones reported"
     diff /tmp/dwc-c /tmp/dwc-rs > /tmp/dwc.diff || fail "differs from C: $(head -n 4 /tmp/dwc.diff)"
     note "never-flushed zone: C: $(cat /tmp/dwc3-c); zloop_rs: $(cat /tmp/dwc3-rs)"
     expect_eq "$(cat /tmp/dwc3-rs)" "zone 3 after remove: 0 B" "zloop_rs, never-flushed zone"
@@ -93,12 +100,12 @@ test_discard_write_cache_matches_c_zloop_for_flushed_zones() {
 test_discard_write_cache_needs_user_xattrs() {
     load_rs
     mkdir -p /tmp/zlramfs
-    mount -t ramfs ramfs /tmp/zlramfs
+    mount -t ramfs ramfs /tmp/zlramfs || fail "cannot mount ramfs"
     mkdir -p /tmp/zlramfs/0
     dmesg_mark
     expect_eq "$(ctl "add id=0,capacity_mb=256,zone_size_mb=64,conv_zones=1,base_dir=/tmp/zlramfs,buffered_io,discard_write_cache")" \
         EOPNOTSUPP "add on ramfs (no user xattrs)"
-    dmesg_since_mark | grep -q 'discard_write_cache needs user extended attributes' || fail "no clear log line"
+    klog_has 'discard_write_cache needs user extended attributes' || fail "no clear log line"
     ctl_ok "add id=0,capacity_mb=256,zone_size_mb=64,conv_zones=1,base_dir=/tmp/zlramfs,buffered_io"
     wait_for $D
     dev_remove 0
@@ -191,11 +198,12 @@ test_buffered_io_verify_workload() {
     fio --name=buffered-conv --filename=$D --direct=1 --zonemode=zbd --ioengine=libaio --iodepth=8 \
         --rw=randwrite --bs=16k --size=256m --io_size=32m --verify=crc32c --verify_fatal=1 \
         > /tmp/fio.log 2>&1 || fail "fio conv: $(grep -i -m2 err /tmp/fio.log)"
-    local before
-    before=$(dd if=$D bs=1M skip=256 count=256 iflag=direct status=none | md5sum)
+    local before after
+    before=$(dev_md5 $D 256 256) || exit 1
     dev_remove 0
     dev_add 0 "capacity_mb=1024,zone_size_mb=64,conv_zones=4,buffered_io"
-    expect_eq "$(dd if=$D bs=1M skip=256 count=256 iflag=direct status=none | md5sum)" "$before" "data after remove + re-add"
+    after=$(dev_md5 $D 256 256) || exit 1
+    expect_eq "$after" "$before" "data after remove + re-add"
 }
 
 # buffered_io goes through the page cache of the zone files; the default

@@ -21,12 +21,11 @@ run_fio() {
     expect_eq "$err" 0 "fio $name error field"
 }
 
-# checksum of the first BYTES of each zone in ZONES
+# zone_sums ZONE...: checksum of each whole zone; fails (exit 1) unless all
+# could be read, so that two failed reads cannot compare equal
 zone_sums() {
     local z
-    for z in "$@"; do
-        dd if=$D bs=1M skip=$((z * 64)) count=64 iflag=direct status=none | md5sum
-    done
+    for z in "$@"; do dev_md5 $D $((z * 64)) 64 || exit 1; done
 }
 
 fio_verify() { # ENGINE QD RW OFFSET SIZE [IO_SIZE]
@@ -39,15 +38,16 @@ fio_verify() { # ENGINE QD RW OFFSET SIZE [IO_SIZE]
     local zones before after
     zones=$(seq $((off >> 26)) $(((off + size - 1) >> 26)))
     # shellcheck disable=SC2086
-    before=$(zone_sums $zones)
+    before=$(zone_sums $zones) || exit 1
     # write pointers survive (open zones come back closed, as upstream)
-    zctl report $D | awk '{print $1, $4}' > /tmp/report-before
+    zctl report $D | awk 'NF == 7 {print $1, $4}' > /tmp/report-before
+    expect_eq "$(wc -l < /tmp/report-before)" 16 "zones reported"
     dev_remove 0
     dev_add 0 "$GEOM"
     # shellcheck disable=SC2086
-    after=$(zone_sums $zones)
+    after=$(zone_sums $zones) || exit 1
     expect_eq "$after" "$before" "zone data after remove + re-add"
-    zctl report $D | awk '{print $1, $4}' > /tmp/report-after
+    zctl report $D | awk 'NF == 7 {print $1, $4}' > /tmp/report-after
     diff /tmp/report-before /tmp/report-after > /dev/null \
         || fail "write pointers changed across remove + re-add: $(diff /tmp/report-before /tmp/report-after | head -n 4)"
 }

@@ -6,8 +6,9 @@
 D=/dev/zloop0
 
 test_remove_during_fio_20_times() {
+    need_cmd fio
     load_rs
-    local i fio_pid
+    local i fio_pid w writes=0
     for i in $(seq 20); do
         dev_add 0 "capacity_mb=512,zone_size_mb=32,conv_zones=2,nr_queues=2,queue_depth=32"
         fio --name=bg --filename=$D --direct=1 --zonemode=zbd --ioengine=libaio --iodepth=32 \
@@ -15,11 +16,16 @@ test_remove_during_fio_20_times() {
             > /dev/null 2>&1 &
         fio_pid=$!
         sleep "0.$((RANDOM % 9 + 1))"
+        # writes done so far (field 5 of the disk's stat; udev only reads)
+        w=$(awk '{print $5}' /sys/block/zloop0/stat)
+        writes=$((writes + ${w:-0}))
         ctl_ok "remove id=0"
         wait $fio_pid
         [[ -e /sys/block/zloop0 ]] && fail "round $i: zloop0 still present after remove"
         kill -0 $fio_pid 2> /dev/null && fail "round $i: fio still running"
     done
+    # a fio that never got going would leave nothing removed under I/O
+    [[ $writes -gt 0 ]] || fail "fio wrote nothing in 20 rounds: no remove ran under I/O"
     rmmod zloop_rs || fail "rmmod after 20 removes under I/O"
 }
 
@@ -40,20 +46,29 @@ test_remove_while_device_is_open() {
 }
 
 # Concurrent control commands: adds and removes from several processes.
+# Each process uses its own id, so its first add must succeed and every
+# remove after a successful add too; a later add may meet the previous disk
+# still being released (EBUSY).
 test_concurrent_add_remove() {
     load_rs
     local p i
     for p in 1 2 3 4; do
+        mkdir -p "$BASE/$p"
         (
             for i in $(seq 10); do
-                mkdir -p "$BASE/$p"
-                zctl write $CTL "add id=$p,capacity_mb=128,zone_size_mb=32,conv_zones=1" > /dev/null
-                zctl write $CTL "remove id=$p" > /dev/null
+                echo "add $(zctl write $CTL "add id=$p,capacity_mb=128,zone_size_mb=32,conv_zones=1")"
+                echo "remove $(zctl write $CTL "remove id=$p")"
             done
-        ) &
+        ) > /tmp/car-$p &
     done
     wait
-    remove_all_devices
-    ls /sys/block | grep -q zloop && fail "devices left: $(ls /sys/block | grep zloop)"
+    for p in 1 2 3 4; do
+        expect_eq "$(wc -l < /tmp/car-$p)" 20 "process $p: commands"
+        expect_eq "$(head -n 1 /tmp/car-$p)" "add OK" "process $p: first add"
+        expect_eq "$(awk '/^remove/ && prev == "add OK" && $2 != "OK" { n++ } { prev = $0 } END { print n + 0 }' /tmp/car-$p)" 0 \
+            "process $p: failed removes after a successful add"
+    done
+    remove_all_devices || fail "remove_all_devices"
+    [[ -z $(dev_ids) ]] || fail "devices left: $(dev_ids)"
     rmmod zloop_rs || fail "rmmod"
 }

@@ -14,6 +14,14 @@ export PATH=$BIN:$PATH
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 note() { echo "# $*" >&2; }
+# skip REASON: the test cannot run here (a tool or kernel feature it needs is
+# missing). Exit status 77 plus this line make run.sh report SKIP, never PASS.
+skip() { echo "SKIP: $*" >&2; exit 77; }
+# need_cmd CMD...: tools the suite requires (tools/deps.sh installs them on
+# the host): a missing one fails the test instead of letting a check pass
+# vacuously. want_cmd: the same for genuinely optional tools, which skip.
+need_cmd() { local c; for c in "$@"; do command -v "$c" > /dev/null || fail "$c missing (tools/deps.sh installs it)"; done; }
+want_cmd() { local c; for c in "$@"; do command -v "$c" > /dev/null || skip "$c missing"; done; }
 
 # expect_eq ACTUAL EXPECTED WHAT
 expect_eq() {
@@ -23,19 +31,32 @@ expect_eq() {
 # ---- modules ------------------------------------------------------------
 mod_loaded() { [[ -d /sys/module/$1 ]]; }
 
+# ids of the zloop disks, ascending, space-separated ("0 2")
+dev_ids() {
+    local d
+    for d in /sys/block/zloop*; do [[ -e $d ]] && echo "${d##*/zloop}"; done | sort -n | paste -sd ' ' -
+}
+
+# remove_all_devices: removes every zloop disk; says which could not be
+# removed (on stderr) and returns 1 if any.
 remove_all_devices() {
-    local d id
-    [[ -e $CTL ]] || return 0
-    for d in /sys/block/zloop*; do
-        [[ -e $d ]] || continue
-        id=${d##*/zloop}
-        zctl write "$CTL" "remove id=$id" > /dev/null
+    local id r bad=0
+    if [[ ! -e $CTL ]]; then
+        [[ -z $(dev_ids) ]] && return 0
+        echo "zloop disks $(dev_ids) but no $CTL" >&2
+        return 1
+    fi
+    for id in $(dev_ids); do
+        r=$(zctl write "$CTL" "remove id=$id")
+        [[ $r == OK ]] || { echo "remove id=$id: $r" >&2; bad=1; }
     done
+    # settle only waits for udev's probes of the removed disks: not a check
     udevadm settle 2>/dev/null || true
+    return $bad
 }
 
 unload_all() {
-    remove_all_devices
+    remove_all_devices || fail "could not remove every zloop disk"
     if mod_loaded zloop_rs; then rmmod zloop_rs || fail "rmmod zloop_rs"; fi
     if mod_loaded zloop; then rmmod zloop || fail "rmmod zloop"; fi
 }
@@ -86,9 +107,34 @@ ctl_err() {
     [[ $r == "$1" ]] || fail "'$2': got $r, want $1"
 }
 
-# kernel log lines written since the mark
-dmesg_mark() { dmesg | wc -l > "$OUT/.dmesg-mark"; }
-dmesg_since_mark() { dmesg | tail -n +"$(( $(cat "$OUT/.dmesg-mark") + 1 ))"; }
+# ---- kernel log -------------------------------------------------------------
+# dmesg_mark writes a unique marker line to the kernel log and remembers it in
+# DMESG_MARK (this shell and its subshells; a mark set in a subshell does not
+# move its parent's). A line count would silently give an empty window once
+# the log buffer wraps; a marker is either found or reported lost.
+DMESG_MARK_N=0
+dmesg_mark() {
+    DMESG_MARK_N=$((DMESG_MARK_N + 1))
+    DMESG_MARK="zloop-rs-mark: $BASHPID.$DMESG_MARK_N.$(date +%s%N)"
+    echo "$DMESG_MARK" > /dev/kmsg
+}
+# dmesg_since_mark: the kernel log lines after the (last) marker line. If the
+# marker is not in the log, prints one line saying so and returns 1: callers
+# must fail then (klog does; run.sh fails the test).
+dmesg_since_mark() {
+    dmesg | awk -v m="${DMESG_MARK:-}" '
+        m != "" && length($0) >= length(m) && substr($0, length($0) - length(m) + 1) == m { found = 1; n = 0; next }
+        found { line[++n] = $0 }
+        END {
+            if (!found) { print "zloop-rs-mark LOST: kernel log marker lost (log buffer wrapped?)"; exit 1 }
+            for (i = 1; i <= n; i++) print line[i]
+        }'
+}
+# klog: the kernel log since the mark, into KLOG; fails the test when the
+# marker is lost (so a check can never look at an empty window).
+klog() { KLOG=$(dmesg_since_mark) || fail "kernel log marker lost (log buffer wrapped?)"; }
+# klog_has ERE: whether a kernel log line since the mark matches (extended regexp)
+klog_has() { klog; grep -qE -- "$1" <<< "$KLOG"; }
 
 # ---- devices ------------------------------------------------------------
 # dev_add ID [OPTIONS]: mkdir BASE/ID, "add id=ID,OPTIONS", wait for /dev/zloopID.
@@ -131,6 +177,16 @@ pr_ok() { local r; r=$(pr "$@"); [[ $r == OK ]] || fail "read $* -> $r"; }
 
 # file_size PATH
 file_size() { stat -c %s "$1"; }
+
+# dev_md5 DEV SKIP COUNT: md5 of COUNT MiB of DEV from SKIP MiB (O_DIRECT). Fails
+# (exit 1, also out of a command substitution) unless the range could be read:
+# two failed reads must not compare equal.
+dev_md5() {
+    local sum
+    sum=$(set -o pipefail; dd if="$1" bs=1M skip="$2" count="$3" iflag=direct status=none | md5sum) \
+        || fail "cannot read $3 MiB at $2 MiB of $1"
+    echo "${sum%% *}"
+}
 
 # both DRIVER-FUNCTION: run a function once per driver (rs then c), with DRV set.
 for_both() {
