@@ -24,6 +24,12 @@
  *                              zeroes); prints OK, "MISMATCH <offset>" or the
  *                              errno name
  *   zctl fsync FILE            fsync(2) of FILE opened read-write
+ *   zctl flushloop FILE OFF LEN N STAT   N times: O_DIRECT write of LEN bytes
+ *                              at OFF, then fdatasync(2); STAT is the sysfs
+ *                              stat file of a block device: prints the number
+ *                              of fdatasyncs after which that device's flush
+ *                              counter (field 16) had not moved, or the errno
+ *                              name of a failed call
  *
  * Exit status: 0 when the result was printed, 2 on usage errors.
  */
@@ -217,6 +223,51 @@ static int pio(int write_, const char *file, uint64_t off, size_t len, const cha
 	return report(0);
 }
 
+static long long flush_count(const char *stat)
+{
+	unsigned long long f[17] = { 0 };
+	FILE *fp = fopen(stat, "r");
+	int n;
+
+	if (!fp)
+		return -1;
+	n = fscanf(fp, "%llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu",
+		   &f[0], &f[1], &f[2], &f[3], &f[4], &f[5], &f[6], &f[7], &f[8], &f[9], &f[10],
+		   &f[11], &f[12], &f[13], &f[14], &f[15], &f[16]);
+	fclose(fp);
+	return n == 17 ? (long long)f[15] : -1;
+}
+
+/* Writes and flushes in a tight loop: a flush right after a write must reach
+ * the backing device however little time passed since the last one. */
+static int flush_loop(const char *file, uint64_t off, size_t len, int n, const char *stat)
+{
+	int fd = open_or_report(file, O_WRONLY | O_DIRECT);
+	unsigned char *buf;
+	int missed = 0;
+
+	if (posix_memalign((void **)&buf, 4096, len))
+		return 2;
+	for (int i = 0; i < n; i++) {
+		long long before, after;
+
+		memset(buf, i, len);
+		if (pwrite(fd, buf, len, off) != (ssize_t)len)
+			return report(-1);
+		before = flush_count(stat);
+		if (fdatasync(fd))
+			return report(-1);
+		after = flush_count(stat);
+		if (before < 0 || after < 0) {
+			printf("NOSTAT\n");
+			return 0;
+		}
+		missed += after == before;
+	}
+	printf("%d\n", missed);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 4 && !strcmp(argv[1], "write")) {
@@ -255,6 +306,9 @@ int main(int argc, char **argv)
 		return pio(argv[1][1] == 'w', argv[2], strtoull(argv[3], NULL, 0),
 			   strtoull(argv[4], NULL, 0), argv[5],
 			   argc > 6 ? strtoull(argv[6], NULL, 0) : SIZE_MAX);
+	if (argc >= 7 && !strcmp(argv[1], "flushloop"))
+		return flush_loop(argv[2], strtoull(argv[3], NULL, 0), strtoull(argv[4], NULL, 0),
+				  atoi(argv[5]), argv[6]);
 	if (argc >= 3 && !strcmp(argv[1], "fsync")) {
 		int fd = open_or_report(argv[2], O_RDWR);
 
