@@ -2,43 +2,57 @@
 
 //! `/dev/zloop-control`: the misc device that takes `add` and `remove`
 //! commands, and the table of devices they create.
+//!
+//! Lifetime of an id: `add` reserves it (a [`Reservation`], which the new
+//! [`Device`] then owns), fills it with the live device, and `remove` takes
+//! the device out again; the id stays reserved until the `Device` is dropped
+//! (when the block layer frees the disk, which waits for the last opener),
+//! so no new device can use the id, its sysfs name or its zone files while
+//! the old one still exists.
+//!
+//! Locking: the table mutex is never held while a device, a disk or a
+//! [`Reservation`] is dropped (dropping a reservation takes it).
 
 use kernel::{
     fs::{File, Kiocb},
     iov::{IovIterDest, IovIterSource},
-    miscdevice::{MiscDevice, MiscDeviceOptions, MiscDeviceRegistration},
+    miscdevice::{MiscDevice, MiscDeviceRegistration},
     page::PAGE_SIZE,
     prelude::*,
     sync::Arc,
+    time::{delay::fsleep, Delta},
 };
 
 use crate::{
     device::Device,
-    kapi::{self, blk::GenDisk, global, module::ModuleRef},
+    hooks,
+    kapi::{self, blk::GenDisk, global, misc::OwnedMiscRegistration, module::ModuleRef},
     options::{geometry, parse_command, AddOptions, Command, Errno, ParseError, CONTROL_TEXT},
 };
 
 /// Registers the control device (dynamic minor, mode 0600 like the C driver).
-pub(crate) fn register() -> impl PinInit<MiscDeviceRegistration<ControlFile>, Error> {
+pub(crate) fn register(
+    module: &'static ThisModule,
+) -> impl PinInit<OwnedMiscRegistration<ControlFile>, Error> {
     global::init();
-    MiscDeviceRegistration::register(MiscDeviceOptions {
-        name: c"zloop-control",
-    })
+    OwnedMiscRegistration::register(c"zloop-control", module)
 }
 
-/// An open control file. Every write is one whole command, so the only state is
-/// the module reference that keeps `rmmod` away while the file is open.
-pub(crate) struct ControlFile {
-    _module: ModuleRef,
-}
+/// An open control file. Every write is one whole command: no state. The
+/// kernel keeps the module loaded while the file is open (`.owner`).
+pub(crate) struct ControlFile;
 
 #[vtable]
 impl MiscDevice for ControlFile {
     type Ptr = KBox<Self>;
 
     fn open(_file: &File, _misc: &MiscDeviceRegistration<Self>) -> Result<KBox<Self>> {
-        let module = ModuleRef::try_get()?;
-        Ok(KBox::new(ControlFile { _module: module }, GFP_KERNEL)?)
+        Ok(KBox::new(ControlFile, GFP_KERNEL)?)
+    }
+
+    fn release(this: KBox<Self>, _file: &File) {
+        drop(this);
+        hooks::release_delay();
     }
 
     fn read_iter(mut kiocb: Kiocb<'_, KBox<Self>>, iov: &mut IovIterDest<'_>) -> Result<usize> {
@@ -54,6 +68,9 @@ impl MiscDevice for ControlFile {
         let mut buf = KVec::with_capacity(len, GFP_KERNEL)?;
         if iov.copy_from_iter_vec(&mut buf, GFP_KERNEL)? != len {
             return Err(EFAULT);
+        }
+        if let Some(done) = hooks::control_command(&buf) {
+            return done.map(|()| len);
         }
         match parse_command(&buf, PAGE_SIZE).map_err(parse_error)? {
             Command::Add(opts) => add(opts)?,
@@ -75,48 +92,110 @@ fn parse_error(e: ParseError) -> Error {
 fn add(mut opts: AddOptions<'_>) -> Result {
     let geo = geometry(&opts).map_err(parse_error)?;
     opts.nr_queues = opts.nr_queues.min(kapi::online_cpus());
+    let module = ModuleRef::try_get()?;
     let id = global::devices()?.reserve(opts.id)?;
     let made = Device::create(&opts, geo, id, crate::prealloc_mb()).and_then(|dev| {
         let disk = Device::add_disk(&dev)?;
         Ok((dev, disk))
     });
-    let mut devices = global::devices()?;
-    match made {
-        Ok((dev, disk)) => {
-            devices.fill(id, dev, disk);
-            Ok(())
+    // On failure, dropping what was made releases the id (not under the lock).
+    let (dev, disk) = made.map_err(|e| {
+        // A missing directory or zone file is a configuration error.
+        if e == ENOENT {
+            EINVAL
+        } else {
+            e
         }
-        Err(e) => {
-            devices.release(id);
-            // A missing directory or zone file is a configuration error.
-            Err(if e == ENOENT { EINVAL } else { e })
-        }
-    }
+    })?;
+    let refused = global::devices()?.fill(dev, disk, module);
+    // Cannot happen (the id is reserved until the device is dropped); if it
+    // did, the device is deleted here, outside the lock.
+    refused.map_err(|_| EINVAL)
 }
 
 /// `remove id=N`: delete a device. Its files stay.
 fn remove(id: i32) -> Result {
-    let (dev, disk) = global::devices()?.take(id)?;
+    let live = global::devices()?.take(id)?;
+    let dev = live.dev;
     dev.set_deleting();
-    disk.remove(|| {
+    live.disk.remove(|| {
         if dev.discards_write_cache() {
             dev.forget_cache();
         }
         dev.trim_preallocation();
     });
     pr_info!("removed device {}\n", dev.id());
+    // The device (and its id) goes when its last user does: here, or when
+    // the last opener closes the disk. Then, as in C, the module reference
+    // of the device: this write still runs under the open file's.
+    drop(dev);
+    drop(live.module);
     Ok(())
 }
 
-/// A device, or an id reserved by an `add` in progress.
+/// Waits until every removed device is gone (module exit): the block layer
+/// frees a disk after dropping its opener's module reference, so `rmmod`
+/// can start while the last `Device` is still being dropped.
+pub(crate) fn wait_until_all_gone() {
+    loop {
+        match global::devices() {
+            Ok(devices) if !devices.slots.is_empty() => drop(devices),
+            Ok(mut devices) => {
+                devices.slots = KVVec::new();
+                return;
+            }
+            Err(_) => return,
+        }
+        fsleep(Delta::from_millis(10));
+    }
+}
+
+/// A live device in the table.
+struct Live {
+    dev: Arc<Device>,
+    disk: GenDisk<Device>,
+    /// The module reference of the device (from `add` to `remove`).
+    module: ModuleRef,
+}
+
+enum SlotState {
+    /// Reserved by an `add` in progress.
+    Adding,
+    Live(Live),
+    /// Removed; its `Device` still exists.
+    Removing,
+}
+
+/// An id in use.
 struct Slot {
     id: u32,
-    live: Option<(Arc<Device>, GenDisk<Device>)>,
+    state: SlotState,
 }
 
 /// The devices, by increasing id (the C driver's IDR).
 pub(crate) struct Devices {
     slots: KVVec<Slot>,
+}
+
+/// An id reserved in the table. Dropping it frees the id: the [`Device`]
+/// that owns it is gone.
+pub(crate) struct Reservation {
+    id: u32,
+}
+
+impl Reservation {
+    /// The reserved id.
+    pub(crate) fn id(&self) -> u32 {
+        self.id
+    }
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        if let Ok(mut devices) = global::devices() {
+            devices.release(self.id);
+        }
+    }
 }
 
 impl Devices {
@@ -127,14 +206,13 @@ impl Devices {
         }
     }
 
-    /// Reserves `want`, or the lowest free id: EEXIST if `want` is taken.
-    fn reserve(&mut self, want: Option<u32>) -> Result<u32> {
+    /// Reserves `want`, or the lowest free id: EEXIST if `want` is taken by
+    /// a live device or an `add` in progress, EBUSY while the device that
+    /// had it is still being removed.
+    fn reserve(&mut self, want: Option<u32>) -> Result<Reservation> {
         let (id, pos) = match want {
             Some(id) => match self.slots.binary_search_by_key(&id, |s| s.id) {
-                Ok(_) => {
-                    pr_err!("device {} already exists\n", id);
-                    return Err(EEXIST);
-                }
+                Ok(i) => return Err(taken(&self.slots[i])),
                 Err(pos) => (id, pos),
             },
             None => {
@@ -153,40 +231,79 @@ impl Devices {
         }
         self.slots.reserve(1, GFP_KERNEL)?;
         self.slots
-            .insert_within_capacity(pos, Slot { id, live: None })
+            .insert_within_capacity(
+                pos,
+                Slot {
+                    id,
+                    state: SlotState::Adding,
+                },
+            )
             .map_err(|_| ENOMEM)?;
-        Ok(id)
+        Ok(Reservation { id })
     }
 
     fn position(&self, id: u32) -> Option<usize> {
         self.slots.binary_search_by_key(&id, |s| s.id).ok()
     }
 
-    /// Makes reserved `id` a live device.
-    fn fill(&mut self, id: u32, dev: Arc<Device>, disk: GenDisk<Device>) {
-        if let Some(i) = self.position(id) {
-            self.slots[i].live = Some((dev, disk));
+    /// Makes the reserved id of `dev` a live device; gives everything back
+    /// if the reservation is not there (for the caller to drop unlocked).
+    fn fill(
+        &mut self,
+        dev: Arc<Device>,
+        disk: GenDisk<Device>,
+        module: ModuleRef,
+    ) -> core::result::Result<(), Live> {
+        let live = Live { dev, disk, module };
+        match self.position(live.dev.id()) {
+            Some(i) if matches!(self.slots[i].state, SlotState::Adding) => {
+                self.slots[i].state = SlotState::Live(live);
+                Ok(())
+            }
+            _ => Err(live),
         }
     }
 
-    /// Drops the reservation of `id` after a failed `add`.
+    /// Frees `id` (its device is gone); frees the table's memory once it
+    /// is empty.
     fn release(&mut self, id: u32) {
         if let Some(i) = self.position(id) {
             let _ = self.slots.remove(i);
         }
+        if self.slots.is_empty() {
+            self.slots = KVVec::new();
+        }
     }
 
-    /// Takes live device `id` out of the table (ENODEV if there is none).
-    fn take(&mut self, id: i32) -> Result<(Arc<Device>, GenDisk<Device>)> {
-        let i = u32::try_from(id)
+    /// Takes live device `id` out of the table (ENODEV if there is none);
+    /// its id stays reserved.
+    fn take(&mut self, id: i32) -> Result<Live> {
+        let slot = u32::try_from(id)
             .ok()
             .and_then(|id| self.position(id))
-            .filter(|&i| self.slots[i].live.is_some())
+            .map(|i| &mut self.slots[i])
+            .filter(|s| matches!(s.state, SlotState::Live(_)))
             .ok_or_else(|| {
                 pr_err!("no device {}\n", id);
                 ENODEV
             })?;
-        let slot = self.slots.remove(i).map_err(|_| ENODEV)?;
-        slot.live.ok_or(ENODEV)
+        match core::mem::replace(&mut slot.state, SlotState::Removing) {
+            SlotState::Live(live) => Ok(live),
+            _ => Err(ENODEV),
+        }
+    }
+}
+
+/// The error of an `add` of an id that is in use (with its log line).
+fn taken(slot: &Slot) -> Error {
+    if matches!(slot.state, SlotState::Removing) {
+        pr_err!(
+            "device {} is still being removed (its disk is still open)\n",
+            slot.id
+        );
+        EBUSY
+    } else {
+        pr_err!("device {} already exists\n", slot.id);
+        EEXIST
     }
 }

@@ -15,6 +15,9 @@
 //! - `suspect[z]` (atomic flag): a write to zone `z` failed; the next access
 //!   re-reads the file size (the C driver's `ZLOOP_ZONE_SEQ_ERROR`). Set from
 //!   completion context, which takes no lock.
+//! - `unsynced[z]` (atomic flag): zone `z`'s file changed since the last
+//!   flush synced it. Set after a write completed (completion context) or a
+//!   truncate; a flush clears it before it syncs the file.
 
 use core::fmt::Write;
 use kernel::{
@@ -22,16 +25,16 @@ use kernel::{
     new_mutex, new_spinlock,
     prelude::*,
     sync::{
-        aref::ARef,
         atomic::{Acquire, Atomic, AtomicFlag, Full, Relaxed, Release},
         Arc, Mutex, SpinLock,
     },
 };
 
 use crate::{
+    control::Reservation,
+    hooks,
     kapi::{
         blk::{DiskConfig, Driver, GenDisk, Op, Queued, Request, RequestRef, TagSet, ZoneReporter},
-        module::ModuleRef,
         vfs::{self, falloc, flags::*, BackingFile},
         wq::Workqueue,
     },
@@ -68,14 +71,14 @@ pub(crate) struct Device {
     /// `prealloc_mb`; 0: off). Cleared if the file system cannot.
     prealloc_bytes: u64,
     prealloc_ok: AtomicFlag,
-    /// `<base_dir>/<id>`, kept open: the file system to sync on flush.
-    dir: ARef<File>,
     files: KVVec<BackingFile>,
     suspect: KVVec<AtomicFlag>,
+    unsynced: KVVec<AtomicFlag>,
     locks: Pin<KVBox<[ZoneLock]>>,
     #[pin]
     zones: SpinLock<Zones<KVVec<ZoneMeta>>>,
-    _module: ModuleRef,
+    // Dropped last: frees the id once everything else of the device is gone.
+    _id: Reservation,
 }
 
 /// The per-zone mutex (see the locking notes at the top) and the state of
@@ -161,6 +164,193 @@ fn check_user_xattrs(file: &File, path: &[u8]) -> Result {
     }
 }
 
+/// `zloop<id>` as a C string (the workqueue name).
+fn name_of(id: u32) -> Result<KVec<u8>> {
+    struct N(KVec<u8>);
+    impl Write for N {
+        fn write_str(&mut self, s: &str) -> core::fmt::Result {
+            self.0
+                .extend_from_slice(s.as_bytes(), GFP_KERNEL)
+                .map_err(|_| core::fmt::Error)
+        }
+    }
+    let mut n = N(KVec::new());
+    write!(n, "zloop{id}\0").map_err(|_| ENOMEM)?;
+    Ok(n.0)
+}
+
+/// `n` cleared atomic flags.
+fn flags(n: usize) -> Result<KVVec<AtomicFlag>> {
+    let mut v = KVVec::with_capacity(n, GFP_KERNEL)?;
+    for _ in 0..n {
+        v.push(AtomicFlag::new(false), GFP_KERNEL)?;
+    }
+    Ok(v)
+}
+
+/// Opens (creating them for a new device) the zone files of device `id`,
+/// checks and sets up each one, and sets the write pointers of `zones` from
+/// the sequential ones. Returns the files and the device block size.
+fn open_zone_files(
+    opts: &AddOptions<'_>,
+    geo: &Geometry,
+    id: u32,
+    zones: &mut Zones<KVVec<ZoneMeta>>,
+) -> Result<(KVVec<BackingFile>, u32)> {
+    // Existing zone files mean this device is being restored.
+    let restore = ["cnv", "seq"].iter().any(|kind| {
+        path(opts.base_dir, id, Some((kind, 0)))
+            .and_then(|p| vfs::open(cstr(&p)?, O_RDONLY, 0))
+            .is_ok()
+    });
+    let mut oflags = O_RDWR;
+    if !restore {
+        oflags |= O_CREAT;
+    }
+    if !opts.buffered_io {
+        oflags |= O_DIRECT;
+    }
+    let mut files = KVVec::with_capacity(geo.nr_zones as usize, GFP_KERNEL)?;
+    let mut block_size = 0;
+    for z in 0..geo.nr_zones {
+        let p = path(opts.base_dir, id, Some((zone_kind(geo, z), z)))?;
+        let file = vfs::open(cstr(&p)?, oflags, 0o600).inspect_err(|e| {
+            pr_err!(
+                "cannot open zone {} file {} (error {})\n",
+                z,
+                ShowPath(&p),
+                e.to_errno()
+            );
+        })?;
+        if block_size == 0 {
+            block_size = vfs::block_size(&file);
+            if geo.zone_capacity_sectors % u64::from(block_size >> 9).max(1) != 0 {
+                pr_err!(
+                    "zone capacity is not aligned to the block size {} B\n",
+                    block_size
+                );
+                return Err(EINVAL);
+            }
+        }
+        let zf = ZoneFileRef {
+            file: &file,
+            path: &p,
+            z,
+        };
+        if z < geo.nr_conv_zones {
+            zf.set_up_conventional(geo, restore)?;
+        } else {
+            let sectors = zf.set_up_sequential(geo, block_size)?;
+            zones.restore(z, sectors);
+            if opts.discard_write_cache {
+                zf.record_stable_wp(zones.cond(z).is_active(), zones.wp(z))?;
+            }
+        }
+        files.push(BackingFile::new(file), GFP_KERNEL)?;
+    }
+    Ok((files, block_size))
+}
+
+/// A zone file being opened by `add`, for its checks and log lines.
+struct ZoneFileRef<'a> {
+    file: &'a File,
+    path: &'a [u8],
+    z: u32,
+}
+
+impl ZoneFileRef<'_> {
+    fn size(&self) -> Result<vfs::Size> {
+        vfs::size_and_blocks(self.file).inspect_err(|e| {
+            pr_err!(
+                "cannot stat zone {} file {} (error {})\n",
+                self.z,
+                ShowPath(self.path),
+                e.to_errno()
+            );
+        })
+    }
+
+    /// A conventional zone file is always one zone long; on restore it
+    /// must already be.
+    fn set_up_conventional(&self, geo: &Geometry, restore: bool) -> Result {
+        let size = self.size()?.bytes;
+        let zone_bytes = geo.zone_sectors << 9;
+        if restore && size != zone_bytes {
+            pr_err!(
+                "conventional zone {} file {} has {} B, not the zone size {} B\n",
+                self.z,
+                ShowPath(self.path),
+                size,
+                zone_bytes
+            );
+            return Err(EINVAL);
+        }
+        vfs::truncate(self.file, zone_bytes).inspect_err(|e| {
+            pr_err!(
+                "cannot size zone {} file {} (error {})\n",
+                self.z,
+                ShowPath(self.path),
+                e.to_errno()
+            );
+        })
+    }
+
+    /// Checks a sequential zone file and returns its length in sectors (the
+    /// write pointer). Blocks left allocated beyond its end (preallocation
+    /// of a device that was never removed, e.g. after a crash) are given
+    /// back.
+    fn set_up_sequential(&self, geo: &Geometry, block_size: u32) -> Result<u64> {
+        let size = self.size()?;
+        let sectors =
+            seq_file_sectors(size.bytes, geo.zone_capacity_sectors, block_size).map_err(|e| {
+                let why = match e {
+                    SizeError::TooLarge => "is larger than the zone capacity",
+                    SizeError::Unaligned => "is not a multiple of the block size",
+                };
+                pr_err!(
+                    "zone {} file {} {} ({} B)\n",
+                    self.z,
+                    ShowPath(self.path),
+                    why,
+                    size.bytes
+                );
+                EINVAL
+            })?;
+        if size.allocated > size.bytes {
+            let zone_bytes = geo.zone_sectors << 9;
+            let _ = vfs::fallocate(
+                self.file,
+                falloc::PUNCH_HOLE | falloc::KEEP_SIZE,
+                size.bytes,
+                zone_bytes - size.bytes,
+            );
+        }
+        Ok(sectors)
+    }
+
+    /// `discard_write_cache`: what `add` finds is stable, so the recorded
+    /// write pointer of an active zone is its write pointer now, and other
+    /// zones have none (a value left by an earlier run would be stale).
+    fn record_stable_wp(&self, active: bool, wp: u64) -> Result {
+        let r = if active {
+            vfs::set_xattr(self.file, WP_XATTR, &wp.to_ne_bytes())
+        } else {
+            match vfs::remove_xattr(self.file, WP_XATTR) {
+                Err(e) if e.to_errno() == -(kernel::bindings::ENODATA as i32) => Ok(()),
+                r => r,
+            }
+        };
+        r.inspect_err(|e| {
+            pr_err!(
+                "cannot record the write pointer of zone {} in {} (error {})\n",
+                self.z,
+                ShowPath(self.path),
+                e.to_errno()
+            );
+        })
+    }
+}
+
 /// Every refused zone operation is an I/O error for the block layer.
 fn zone_error(_: ZoneError) -> Error {
     EIO
@@ -168,30 +358,19 @@ fn zone_error(_: ZoneError) -> Error {
 
 impl Device {
     /// Opens (or creates) the zone files of device `id` and builds the
-    /// device; the caller then adds its disk with [`Device::add_disk`].
+    /// device, which owns the id from now on; the caller then adds its disk
+    /// with [`Device::add_disk`].
     pub(crate) fn create(
         opts: &AddOptions<'_>,
         geo: Geometry,
-        id: u32,
+        reservation: Reservation,
         prealloc_mb: u32,
     ) -> Result<Arc<Device>> {
-        let module = ModuleRef::try_get()?;
-        let mut name = KVec::new();
-        {
-            struct N<'a>(&'a mut KVec<u8>);
-            impl Write for N<'_> {
-                fn write_str(&mut self, s: &str) -> core::fmt::Result {
-                    self.0
-                        .extend_from_slice(s.as_bytes(), GFP_KERNEL)
-                        .map_err(|_| core::fmt::Error)
-                }
-            }
-            write!(N(&mut name), "zloop{id}\0").map_err(|_| ENOMEM)?;
-        }
-        let max_active = opts.nr_queues.saturating_mul(opts.queue_depth);
-        let wq = Workqueue::new_unbound(cstr(&name)?, max_active)?;
-
-        let dir_path = path(opts.base_dir, id, None)?;
+        let nr = reservation.id();
+        let wq = Workqueue::new_unbound(cstr(&name_of(nr)?)?, {
+            opts.nr_queues.saturating_mul(opts.queue_depth)
+        })?;
+        let dir_path = path(opts.base_dir, nr, None)?;
         let dir = vfs::open(cstr(&dir_path)?, O_RDONLY | O_DIRECTORY, 0).inspect_err(|e| {
             pr_err!(
                 "cannot open directory {} (error {})\n",
@@ -199,17 +378,9 @@ impl Device {
                 e.to_errno()
             );
         })?;
-
         if opts.discard_write_cache {
             check_user_xattrs(&dir, &dir_path)?;
         }
-
-        // Existing zone files mean this device is being restored.
-        let restore = ["cnv", "seq"].iter().any(|kind| {
-            path(opts.base_dir, id, Some((kind, 0)))
-                .and_then(|p| vfs::open(cstr(&p)?, O_RDONLY, 0))
-                .is_ok()
-        });
 
         let n = geo.nr_zones as usize;
         let mut meta = KVVec::with_capacity(n, GFP_KERNEL)?;
@@ -217,94 +388,13 @@ impl Device {
             meta.push(ZoneMeta::INIT, GFP_KERNEL)?;
         }
         let mut zones = Zones::new(geo, meta).ok_or(EINVAL)?;
-
-        let mut oflags = O_RDWR;
-        if !restore {
-            oflags |= O_CREAT;
-        }
-        if !opts.buffered_io {
-            oflags |= O_DIRECT;
-        }
-        let mut files = KVVec::with_capacity(n, GFP_KERNEL)?;
-        let mut block_size = 0;
-        for z in 0..geo.nr_zones {
-            let p = path(opts.base_dir, id, Some((zone_kind(&geo, z), z)))?;
-            let file = vfs::open(cstr(&p)?, oflags, 0o600).inspect_err(|e| {
-                pr_err!(
-                    "cannot open zone {} file {} (error {})\n",
-                    z,
-                    ShowPath(&p),
-                    e.to_errno()
-                );
-            })?;
-            if block_size == 0 {
-                block_size = vfs::block_size(&file);
-                if geo.zone_capacity_sectors % u64::from(block_size >> 9).max(1) != 0 {
-                    pr_err!(
-                        "zone capacity is not aligned to the block size {} B\n",
-                        block_size
-                    );
-                    return Err(EINVAL);
-                }
-            }
-            let size = vfs::size(&file).inspect_err(|e| {
-                pr_err!(
-                    "cannot stat zone {} file {} (error {})\n",
-                    z,
-                    ShowPath(&p),
-                    e.to_errno()
-                );
-            })?;
-            if z < geo.nr_conv_zones {
-                let zone_bytes = geo.zone_sectors << 9;
-                if restore && size != zone_bytes {
-                    pr_err!(
-                        "conventional zone {} file {} has {} B, not the zone size {} B\n",
-                        z,
-                        ShowPath(&p),
-                        size,
-                        zone_bytes
-                    );
-                    return Err(EINVAL);
-                }
-                vfs::truncate(&file, zone_bytes).inspect_err(|e| {
-                    pr_err!(
-                        "cannot size zone {} file {} (error {})\n",
-                        z,
-                        ShowPath(&p),
-                        e.to_errno()
-                    );
-                })?;
-            } else {
-                let sectors = seq_file_sectors(size, geo.zone_capacity_sectors, block_size)
-                    .map_err(|e| {
-                        let why = match e {
-                            SizeError::TooLarge => "is larger than the zone capacity",
-                            SizeError::Unaligned => "is not a multiple of the block size",
-                        };
-                        pr_err!("zone {} file {} {} ({} B)\n", z, ShowPath(&p), why, size);
-                        EINVAL
-                    })?;
-                zones.set_written(z, sectors);
-            }
-            files.push(BackingFile::new(file), GFP_KERNEL)?;
-        }
-
-        let mut suspect = KVVec::with_capacity(n, GFP_KERNEL)?;
-        for _ in 0..n {
-            suspect.push(AtomicFlag::new(false), GFP_KERNEL)?;
-        }
-        let locks = KVBox::pin_slice(
-            |_| try_pin_init!(ZoneLock { lock <- new_mutex!(ZoneFile { prealloc_end: 0 }) }? Error),
-            n,
-            GFP_KERNEL,
-        )?;
+        let (files, block_size) = open_zone_files(opts, &geo, nr, &mut zones)?;
 
         Arc::pin_init(
             try_pin_init!(Device {
                 wq,
                 tag_set <- TagSet::new(opts.nr_queues, opts.queue_depth),
-                id,
+                id: nr,
                 state: Atomic::new(CREATING),
                 geo,
                 block_size,
@@ -314,12 +404,18 @@ impl Device {
                 discard_write_cache: opts.discard_write_cache,
                 prealloc_bytes: u64::from(prealloc_mb) << 20,
                 prealloc_ok: AtomicFlag::new(prealloc_mb != 0),
-                dir,
                 files,
-                suspect,
-                locks,
+                suspect: flags(n)?,
+                unsynced: flags(n)?,
+                locks: KVBox::pin_slice(
+                    |_| try_pin_init!(ZoneLock {
+                        lock <- new_mutex!(ZoneFile { prealloc_end: 0 })
+                    }? Error),
+                    n,
+                    GFP_KERNEL,
+                )?,
                 zones <- new_spinlock!(zones),
-                _module: module,
+                _id: reservation,
             }),
             GFP_KERNEL,
         )
@@ -454,48 +550,91 @@ impl Device {
             pr_err!("zloop{}: zone append with zone_append=0\n", self.id);
             return rq.end(Err(EIO));
         }
-        if let Err(e) = self.resync_if_suspect(z) {
-            return rq.end(Err(e));
-        }
-        let start = self.zone_start(z);
+        let pos = (sector - self.zone_start(z)) << 9;
         let direct = !self.buffered_io;
-        if op == Op::Read || self.is_conventional(z) {
-            return rq.submit_rw(self.file(z), (sector - start) << 9, op != Op::Read, direct);
+        if op == Op::Read {
+            if let Err(e) = self.resync_if_suspect(z) {
+                return rq.end(Err(e));
+            }
+            return rq.submit_rw(self.file(z), pos, false, direct);
         }
+        if self.is_conventional(z) {
+            return rq.submit_rw(self.file(z), pos, true, direct);
+        }
+        self.write_seq(rq, z)
+    }
 
-        // Sequential write or append: update the write pointer and submit the
-        // data under the zone lock, so that the file sees writes in order.
+    /// A write or zone append to sequential zone `z`: update the write
+    /// pointer and submit the data under the zone lock, so that the file
+    /// sees writes in order.
+    fn write_seq(&self, rq: Request<Self>, z: u32) {
+        let op = rq.op();
+        if op == Op::ZoneAppend {
+            hooks::append_delay();
+        }
         let mut zfile = self.locks[z as usize].lock.lock();
+        if self.suspect[z as usize].xchg(false, Full) {
+            if let Err(e) = self.resync(z) {
+                return rq.end(Err(e));
+            }
+        }
+        let (sector, nr) = (rq.sector(), rq.nr_sectors());
         let target = {
             let mut zones = self.zones.lock();
             match op {
-                Op::ZoneAppend if self.ordered_zone_append => Ok(sector),
-                Op::ZoneAppend => zones.prep_append(z, nr),
-                _ => zones.prep_write(z, sector, nr).map(|()| sector),
+                Op::ZoneAppend if self.ordered_zone_append => {
+                    // Assigned in `queue_rq`: stale if the zone was reset,
+                    // finished or re-read since.
+                    if u64::from(zones.epoch(z)) == rq.tag() {
+                        Ok(sector)
+                    } else {
+                        Err(None)
+                    }
+                }
+                Op::ZoneAppend => zones.prep_append(z, nr).map_err(Some),
+                _ => zones
+                    .prep_write(z, sector, nr)
+                    .map(|()| sector)
+                    .map_err(Some),
             }
         };
-        match target {
-            Ok(s) => {
-                if op == Op::ZoneAppend {
-                    rq.set_sector(s);
-                }
-                let pos = (s - start) << 9;
-                self.preallocate(z, &mut zfile, pos + (nr << 9));
-                rq.submit_rw(self.file(z), pos, true, direct);
-            }
-            Err(e) => {
-                if let ZoneError::Unaligned { wp } = e {
-                    pr_err!(
-                        "zloop{}: zone {}: unaligned write at sector {}, write pointer {}\n",
-                        self.id,
-                        z,
-                        sector,
-                        wp
-                    );
-                }
-                rq.end(Err(zone_error(e)));
-            }
+        let s = match target {
+            Ok(s) => s,
+            Err(e) => return rq.end(Err(self.refused_write(z, sector, e))),
+        };
+        if hooks::take_write_failure() {
+            pr_err!("zloop{}: zone {}: injected write failure\n", self.id, z);
+            self.suspect[z as usize].store(true, Release);
+            return rq.end(Err(EIO));
         }
+        if op == Op::ZoneAppend {
+            rq.set_sector(s);
+        }
+        let pos = (s - self.zone_start(z)) << 9;
+        self.preallocate(z, &mut zfile, pos + (nr << 9));
+        rq.submit_rw(self.file(z), pos, true, !self.buffered_io);
+    }
+
+    /// The error of a sequential write or append the zone state refused
+    /// (`None`: an ordered append whose sector went stale), with its log line.
+    fn refused_write(&self, z: u32, sector: u64, e: Option<ZoneError>) -> Error {
+        match e {
+            None => pr_err!(
+                "zloop{}: zone {}: ordered zone append at sector {} dropped: the zone was reset, finished or re-read since it was queued\n",
+                self.id,
+                z,
+                sector
+            ),
+            Some(ZoneError::Unaligned { wp }) => pr_err!(
+                "zloop{}: zone {}: unaligned write at sector {}, write pointer {}\n",
+                self.id,
+                z,
+                sector,
+                wp
+            ),
+            Some(_) => {}
+        }
+        EIO
     }
 
     /// With `prealloc_mb`, makes sure the blocks of zone `z`'s file are
@@ -588,13 +727,31 @@ impl Device {
         }
         // Truncating frees every block, preallocated ones included.
         zfile.prealloc_end = 0;
-        if vfs::truncate(self.file(z), 0).is_err() {
+        let truncated = vfs::truncate(self.file(z), 0);
+        self.unsynced[z as usize].store(true, Release);
+        if truncated.is_err() {
             self.suspect[z as usize].store(true, Release);
             return Err(EIO);
         }
-        self.zones.lock().mark_empty(z);
+        self.zones.lock().reset_done(z);
         self.suspect[z as usize].store(false, Release);
+        if self.discard_write_cache {
+            self.forget_stable_wp(z);
+        }
         Ok(())
+    }
+
+    /// `discard_write_cache`: an empty zone has no recorded write pointer.
+    fn forget_stable_wp(&self, z: u32) {
+        match vfs::remove_xattr(self.file(z), WP_XATTR) {
+            Err(e) if e.to_errno() != -(kernel::bindings::ENODATA as i32) => pr_err!(
+                "zloop{}: cannot remove the recorded write pointer of zone {} (error {})\n",
+                self.id,
+                z,
+                e.to_errno()
+            ),
+            _ => {}
+        }
     }
 
     fn reset_all(&self) -> Result {
@@ -618,72 +775,84 @@ impl Device {
         {
             return Ok(());
         }
-        if vfs::truncate(self.file(z), self.geo.zone_capacity_sectors << 9).is_err() {
+        let truncated = vfs::truncate(self.file(z), self.geo.zone_capacity_sectors << 9);
+        self.unsynced[z as usize].store(true, Release);
+        if truncated.is_err() {
             self.suspect[z as usize].store(true, Release);
             return Err(EIO);
         }
-        self.zones.lock().mark_full(z);
+        self.zones.lock().finish_done(z);
         self.suspect[z as usize].store(false, Release);
         Ok(())
     }
 
-    /// FLUSH: with `discard_write_cache`, first record the write pointer of
-    /// every active zone; then write back the whole backing file system.
+    /// FLUSH: everything that completed before it reaches stable storage.
+    /// With `discard_write_cache`, first record the write pointer of every
+    /// active zone that moved; then sync every zone file changed since the
+    /// last flush (`fdatasync`, or `fsync` when extended attributes
+    /// changed), which makes the file system flush its device's cache too.
     fn flush(&self) -> Result {
         if self.discard_write_cache {
-            for z in self.geo.nr_conv_zones..self.geo.nr_zones {
-                let (cond, wp) = {
-                    let zones = self.zones.lock();
-                    (zones.cond(z), zones.wp(z))
-                };
-                if !cond.is_active() {
-                    continue;
-                }
-                vfs::set_xattr(self.file(z), WP_XATTR, &wp.to_ne_bytes()).inspect_err(|e| {
-                    pr_err!(
-                        "zloop{}: cannot record the write pointer of zone {} (error {})\n",
-                        self.id,
-                        z,
-                        e.to_errno()
-                    );
-                })?;
-            }
+            self.record_stable_wps()?;
         }
-        vfs::sync_fs(&self.dir)
+        for z in 0..self.geo.nr_zones {
+            let flag = &self.unsynced[z as usize];
+            if !flag.load(Relaxed) || !flag.xchg(false, Full) {
+                continue;
+            }
+            vfs::fsync(self.file(z), !self.discard_write_cache).inspect_err(|e| {
+                flag.store(true, Release);
+                pr_err!(
+                    "zloop{}: cannot sync zone {} (error {})\n",
+                    self.id,
+                    z,
+                    e.to_errno()
+                );
+            })?;
+        }
+        Ok(())
+    }
+
+    /// `discard_write_cache` part of a flush: the write pointer of every
+    /// active zone becomes its stable mark, kept in memory (for `remove`)
+    /// and in the zone file's `user.zloop.wp` (for the C zloop).
+    fn record_stable_wps(&self) -> Result {
+        for z in self.geo.nr_conv_zones..self.geo.nr_zones {
+            let moved = {
+                let mut zones = self.zones.lock();
+                zones.cond(z).is_active() && zones.record_flushed(z)
+            };
+            if !moved {
+                continue;
+            }
+            let wp = self.zones.lock().flushed(z);
+            vfs::set_xattr(self.file(z), WP_XATTR, &wp.to_ne_bytes()).inspect_err(|e| {
+                pr_err!(
+                    "zloop{}: cannot record the write pointer of zone {} (error {})\n",
+                    self.id,
+                    z,
+                    e.to_errno()
+                );
+            })?;
+            self.unsynced[z as usize].store(true, Release);
+        }
+        Ok(())
     }
 
     /// On remove with `discard_write_cache`: truncates every active zone back
-    /// to the write pointer recorded by the last flush; a zone never flushed
-    /// goes back to empty.
+    /// to its stable mark (what `add` found, or the last flush recorded).
     pub(crate) fn forget_cache(&self) {
         pr_info!("zloop{}: discarding volatile write cache\n", self.id);
         for z in self.geo.nr_conv_zones..self.geo.nr_zones {
-            let (cond, wp) = {
+            let (cond, wp, flushed) = {
                 let zones = self.zones.lock();
-                (zones.cond(z), zones.wp(z))
+                (zones.cond(z), zones.wp(z), zones.flushed(z))
             };
-            if !cond.is_active() {
+            if !cond.is_active() || flushed >= wp {
                 continue;
             }
-            let start = self.zone_start(z);
-            let mut buf = [0u8; 8];
-            let flushed = match vfs::get_xattr(self.file(z), WP_XATTR, &mut buf) {
-                Ok(8) => u64::from_ne_bytes(buf),
-                Err(e) if e.to_errno() == -(kernel::bindings::ENODATA as i32) => start,
-                other => {
-                    pr_err!(
-                        "zloop{}: cannot read the write pointer of zone {} ({:?})\n",
-                        self.id,
-                        z,
-                        other.map_err(|e| e.to_errno())
-                    );
-                    continue;
-                }
-            };
-            if flushed > wp || flushed < start {
-                continue;
-            }
-            if let Err(e) = vfs::truncate(self.file(z), (flushed - start) << 9) {
+            let len = (flushed - self.zone_start(z)) << 9;
+            if let Err(e) = vfs::truncate(self.file(z), len) {
                 pr_err!(
                     "zloop{}: cannot truncate zone {} (error {})\n",
                     self.id,
@@ -692,6 +861,18 @@ impl Device {
                 );
             }
         }
+    }
+
+    fn log_failed(&self, rq: &RequestRef<'_>, z: u32, what: &str, errno: isize) {
+        pr_err!(
+            "zloop{}: zone {}: {} of sector {} (+{}) failed (error {})\n",
+            self.id,
+            z,
+            what,
+            rq.sector(),
+            rq.nr_sectors(),
+            errno
+        );
     }
 
     /// The zone number of a zone-management request (the block layer sends
@@ -715,7 +896,9 @@ impl Driver for Device {
             return Queued::FailQuietly;
         }
         if self.ordered_zone_append && rq.op() == Op::ZoneAppend {
-            // Assign the sector now, so appends land in submission order.
+            // Assign the sector now, so appends land in submission order;
+            // the work item writes it only if the zone's epoch is still
+            // this one (see `write_seq`).
             let nr = rq.nr_sectors();
             let Some(z) = self.zone_of(rq.sector(), nr) else {
                 return Queued::Fail;
@@ -723,8 +906,12 @@ impl Driver for Device {
             if self.is_conventional(z) {
                 return Queued::Fail;
             }
-            match self.zones.lock().prep_append(z, nr) {
-                Ok(s) => rq.set_sector(s),
+            let mut zones = self.zones.lock();
+            match zones.prep_append(z, nr) {
+                Ok(s) => {
+                    rq.set_sector(s);
+                    rq.set_tag(u64::from(zones.epoch(z)));
+                }
                 Err(_) => return Queued::Fail,
             }
         }
@@ -749,59 +936,47 @@ impl Driver for Device {
         rq.end(result);
     }
 
-    fn complete(&self, rq: Request<Self>, result: isize) {
-        let op = rq.op();
-        let bytes = rq.bytes();
-        let sector = rq.sector();
-        let z = (sector >> self.geo.zone_shift) as u32;
-        let mut result = result;
-        match op {
-            Op::Read => {
-                if result < 0 {
-                    pr_err!(
-                        "zloop{}: zone {}: read of sector {} (+{}) failed (error {})\n",
-                        self.id,
-                        z,
-                        sector,
-                        rq.nr_sectors(),
-                        result
-                    );
-                } else if (result as u64) < u64::from(bytes) {
-                    // Beyond the end of the zone file: zeroes.
-                    rq.zero_from(result as u32);
-                }
+    fn complete(&self, rq: &RequestRef<'_>, result: isize) -> Result {
+        let z = (rq.sector() >> self.geo.zone_shift) as u32;
+        let bytes = u64::from(rq.bytes());
+        if rq.op() == Op::Read {
+            if result < 0 {
+                self.log_failed(rq, z, "read", result);
+                return Err(Error::from_errno(result as i32));
             }
-            _ => {
-                if result >= 0 && (result as u64) != u64::from(bytes) {
-                    pr_err!(
-                        "zloop{}: zone {}: partial write {}/{} B\n",
-                        self.id,
-                        z,
-                        result,
-                        bytes
-                    );
-                    result = -(kernel::bindings::EIO as isize);
-                }
-                if result < 0 {
-                    pr_err!(
-                        "zloop{}: zone {}: write of sector {} (+{}) failed (error {})\n",
-                        self.id,
-                        z,
-                        sector,
-                        rq.nr_sectors(),
-                        result
-                    );
-                    if !self.is_conventional(z) && (z as usize) < self.suspect.len() {
-                        self.suspect[z as usize].store(true, Release);
-                    }
-                }
+            if (result as u64) < bytes {
+                // Beyond the end of the zone file: zeroes.
+                rq.zero_from(result as u32);
+            }
+            return Ok(());
+        }
+        if let Some(flag) = self.unsynced.get(z as usize) {
+            flag.store(true, Release);
+        }
+        if result >= 0 && result as u64 == bytes {
+            return Ok(());
+        }
+        if result >= 0 {
+            pr_err!(
+                "zloop{}: zone {}: partial write {}/{} B\n",
+                self.id,
+                z,
+                result,
+                bytes
+            );
+        }
+        let result = if result < 0 {
+            result
+        } else {
+            -(kernel::bindings::EIO as isize)
+        };
+        self.log_failed(rq, z, "write", result);
+        if !self.is_conventional(z) {
+            if let Some(flag) = self.suspect.get(z as usize) {
+                flag.store(true, Release);
             }
         }
-        rq.end(if result < 0 {
-            Err(Error::from_errno(result as i32))
-        } else {
-            Ok(())
-        });
+        Err(Error::from_errno(result as i32))
     }
 
     fn open(&self) -> Result {

@@ -86,9 +86,17 @@ pub(crate) struct ZoneMeta {
     /// Absolute sector of the write pointer; `u64::MAX` when there is none
     /// (conventional or full zone).
     wp: u64,
+    /// Absolute sector up to which the zone's data is stable: the write
+    /// pointer found at `add` or recorded by the last flush
+    /// (`discard_write_cache` rolls active zones back to it).
+    flushed: u64,
     /// Open-zone LRU links (zone numbers, `NIL` at the ends).
     prev: u32,
     next: u32,
+    /// Changes whenever the write pointer is set from outside the write
+    /// path (reset, finish, re-read from the file): a zone append whose
+    /// sector was assigned under another epoch must not be written.
+    epoch: u32,
 }
 
 impl ZoneMeta {
@@ -96,8 +104,10 @@ impl ZoneMeta {
     pub(crate) const INIT: ZoneMeta = ZoneMeta {
         cond: Cond::Empty,
         wp: 0,
+        flushed: 0,
         prev: NIL,
         next: NIL,
+        epoch: 0,
     };
 }
 
@@ -173,6 +183,7 @@ impl<S: DerefMut<Target = [ZoneMeta]>> Zones<S> {
                 m.wp = u64::MAX;
             } else {
                 m.wp = u64::from(z) << geo.zone_shift;
+                m.flushed = m.wp;
             }
         }
         Some(Zones {
@@ -239,22 +250,72 @@ impl<S: DerefMut<Target = [ZoneMeta]>> Zones<S> {
         }
     }
 
-    /// Sets sequential zone `z` from the length of its file (in sectors, as
-    /// checked by [`seq_file_sectors`]): 0 is `Empty`, the capacity is `Full`,
-    /// anything else keeps an open zone open and makes any other one `Closed`.
+    /// The epoch of zone `z` (see [`Self::prep_append`]).
+    pub(crate) fn epoch(&self, z: u32) -> u32 {
+        self.meta[z as usize].epoch
+    }
+
+    /// Where the stable data of zone `z` ends (absolute sector): its write
+    /// pointer at `add` or at the last [`Self::record_flushed`].
+    pub(crate) fn flushed(&self, z: u32) -> u64 {
+        self.meta[z as usize].flushed
+    }
+
+    /// Records that the data of sequential zone `z` up to its write pointer
+    /// is stable (a flush); returns whether that moved the mark.
+    pub(crate) fn record_flushed(&mut self, z: u32) -> bool {
+        let m = &mut self.meta[z as usize];
+        let changed = m.flushed != m.wp;
+        m.flushed = m.wp;
+        changed
+    }
+
+    /// Sets sequential zone `z` from its file found at `add` (`sectors` as
+    /// checked by [`seq_file_sectors`]): see [`Self::set_written`]; all of
+    /// it is stable data.
+    pub(crate) fn restore(&mut self, z: u32, sectors: u64) {
+        self.set_written(z, sectors);
+        self.meta[z as usize].flushed = self.start(z) + sectors;
+    }
+
+    /// Sets sequential zone `z` from the length of its file re-read after an
+    /// I/O error (in sectors, as checked by [`seq_file_sectors`]): 0 is
+    /// `Empty`, the capacity is `Full`, anything else keeps an open zone
+    /// open and makes any other one `Closed`. Starts a new epoch; the stable
+    /// data cannot end past the new write pointer.
     pub(crate) fn set_written(&mut self, z: u32, sectors: u64) {
+        let start = self.start(z);
+        let m = &mut self.meta[z as usize];
+        m.epoch = m.epoch.wrapping_add(1);
+        m.flushed = m.flushed.min(start + sectors);
         if sectors == 0 {
             self.mark_empty(z);
         } else if sectors >= self.geo.zone_capacity_sectors {
             self.mark_full(z);
         } else {
-            let start = self.start(z);
             let m = &mut self.meta[z as usize];
             if !m.cond.is_open() {
                 m.cond = Cond::Closed;
             }
             m.wp = start + sectors;
         }
+    }
+
+    /// RESET of sequential zone `z`, after its file was truncated to 0:
+    /// `Empty`, nothing to keep, a new epoch.
+    pub(crate) fn reset_done(&mut self, z: u32) {
+        self.mark_empty(z);
+        let m = &mut self.meta[z as usize];
+        m.flushed = m.wp;
+        m.epoch = m.epoch.wrapping_add(1);
+    }
+
+    /// FINISH of sequential zone `z`, after its file was extended to the
+    /// zone capacity: `Full`, a new epoch.
+    pub(crate) fn finish_done(&mut self, z: u32) {
+        self.mark_full(z);
+        let m = &mut self.meta[z as usize];
+        m.epoch = m.epoch.wrapping_add(1);
     }
 
     /// Makes sequential zone `z` empty (after its file was truncated to 0).
@@ -291,7 +352,9 @@ impl<S: DerefMut<Target = [ZoneMeta]>> Zones<S> {
 
     /// Accepts a zone append of `nr` sectors to sequential zone `z` and
     /// returns the sector where its data goes (the write pointer). Same
-    /// checks and transitions as [`Self::prep_write`].
+    /// checks and transitions as [`Self::prep_write`]. When the data is
+    /// written later (ordered zone append), the sector is only valid while
+    /// [`Self::epoch`] is what it was here.
     pub(crate) fn prep_append(&mut self, z: u32, nr: u64) -> Result<u64, ZoneError> {
         let m = self.meta[z as usize];
         if m.cond == Cond::Full {

@@ -12,6 +12,13 @@
 //! The driver implements [`Driver`] in safe code and sees requests as
 //! [`Request`] tokens: a token is the right to complete one started request,
 //! and is consumed by [`Request::end`] or [`Request::submit_rw`].
+//!
+//! Completion of a read or write: the plain success (every byte done) is
+//! completed in place, wherever the file I/O completed (no interrupt or IPI
+//! detour); anything else (errors, short reads to zero-fill) goes through
+//! `blk_mq_complete_request`, so it runs in soft-interrupt context on the
+//! CPU `rq_affinity` asks for. Every request end honours `fail_io_timeout`
+//! fault injection: a request it picks is left to [`timeout_rq`].
 
 use core::{marker::PhantomData, mem::offset_of, ptr::NonNull};
 use kernel::{
@@ -22,7 +29,7 @@ use kernel::{
     prelude::*,
     static_lock_class,
     sync::{
-        atomic::{Atomic, Full},
+        atomic::{Atomic, Full, Relaxed, Release},
         Arc,
     },
     types::Opaque,
@@ -94,11 +101,14 @@ pub(crate) trait Driver: Send + Sync + Sized + 'static {
     /// Runs a request queued with [`Queued::Work`], in process context with
     /// `PF_MEMALLOC_NOIO` set (allocations do no I/O).
     fn work(&self, rq: Request<Self>);
-    /// Completes a request after the read or write started by
+    /// Decides how a request ends after the read or write started by
     /// [`Request::submit_rw`] finished with `result` (bytes done, or a
-    /// negative errno). Runs in whatever context the backing file's I/O
-    /// completed in (hard or soft interrupt, or a worker): must not sleep.
-    fn complete(&self, rq: Request<Self>, result: isize);
+    /// negative errno); the glue ends the request after this returns, so
+    /// `self` is never used after the request ended. Called for the plain
+    /// success in whatever context the backing file's I/O completed in (hard
+    /// or soft interrupt, or a worker), else in soft-interrupt context: must
+    /// not sleep.
+    fn complete(&self, rq: &RequestRef<'_>, result: isize) -> Result;
     /// Open of the block device: refuse with an error (e.g. ENXIO).
     fn open(&self) -> Result;
     /// Reports up to `nr_zones` zones starting at the zone of `sector`
@@ -124,6 +134,12 @@ struct Cmd {
     /// bvec table of a multi-bio request, built for its kiocb; kept for the
     /// next request of this slot (freed in `exit_request`).
     bvecs: Option<KVec<bindings::bio_vec>>,
+    /// The kiocb is a write holding freeze protection (`kiocb_start_write`).
+    write: bool,
+    /// `fail_io_timeout` kept this request from ending: `timeout_rq` ends it.
+    faked: Atomic<u32>,
+    /// Driver data (see [`RequestRef::set_tag`]).
+    tag: u64,
 }
 
 /// # Safety
@@ -142,15 +158,46 @@ unsafe fn rq_of(cmd: *mut Cmd) -> *mut bindings::request {
     unsafe { bindings::blk_mq_rq_from_pdu(cmd.cast::<c_void>()) }
 }
 
+/// The driver of a request.
+///
 /// # Safety
 ///
 /// `rq` must be a request of a disk made by [`GenDisk::add`] for `T`, still
-/// in flight (which keeps the device alive).
+/// in flight, and the caller must stop using the returned reference before
+/// the request ends, unless it runs in a work item of the driver's
+/// workqueue. (The queue data of such a disk is the `T` it was made for, kept
+/// alive by the disk's reference until `free_disk`; the disk cannot be freed
+/// while a request is in flight, and `free_disk` drains the workqueue before
+/// it drops its reference.)
 unsafe fn driver_of<'a, T: Driver>(rq: *mut bindings::request) -> &'a T {
-    // SAFETY: the queue data of such a disk is the `T` it was made for, kept
-    // alive by the disk's reference until `free_disk`, which cannot happen
-    // while a request is in flight.
+    // SAFETY: per the contract, see above.
     unsafe { &*(*(*rq).q).queuedata.cast::<T>() }
+}
+
+/// Ends request `rq` with `status`, unless `fail_io_timeout` picks it: then
+/// it stays in flight until [`timeout_rq`] ends it.
+///
+/// # Safety
+///
+/// `rq` is a started request of a [`TagSet`], owned by the caller, which
+/// gives it up.
+unsafe fn end_rq(rq: *mut bindings::request, status: bindings::blk_status_t) {
+    // SAFETY: per the contract; the C helper only reads the request's queue.
+    unsafe {
+        if super::zloop_rs_should_fake_timeout(rq) {
+            (*cmd_of(rq)).faked.store(1, Release);
+            return;
+        }
+        bindings::blk_mq_end_request(rq, status);
+    }
+}
+
+fn status_of(result: Result) -> bindings::blk_status_t {
+    match result {
+        Ok(()) => 0,
+        // SAFETY: plain conversion of an errno.
+        Err(e) => unsafe { bindings::errno_to_blk_status(e.to_errno()) },
+    }
 }
 
 /// A started request owned by the driver. Dropping it without
@@ -164,7 +211,8 @@ pub(crate) struct Request<T: Driver> {
 // its only owner.
 unsafe impl<T: Driver> Send for Request<T> {}
 
-/// A borrowed view of a request, for [`Driver::queue_rq`].
+/// A borrowed view of a request, for [`Driver::queue_rq`] and
+/// [`Driver::complete`].
 pub(crate) struct RequestRef<'a> {
     raw: NonNull<bindings::request>,
     _life: PhantomData<&'a bindings::request>,
@@ -208,6 +256,22 @@ macro_rules! request_accessors {
 
 impl RequestRef<'_> {
     request_accessors!();
+
+    /// Stores `tag` with the request, for the driver's own use until the
+    /// request ends (e.g. what `queue_rq` decided, for the work item).
+    pub(crate) fn set_tag(&self, tag: u64) {
+        // SAFETY: in `queue_rq` the request is not started yet: nothing else
+        // touches its command slot.
+        unsafe { (*cmd_of(self.raw.as_ptr())).tag = tag };
+    }
+
+    /// Zeroes the request's data from byte `from` to its end (the part a
+    /// short read did not fill).
+    pub(crate) fn zero_from(&self, from: u32) {
+        // SAFETY: the request is in flight and handed to the driver, which
+        // owns its data until the request ends.
+        unsafe { zero_bios_from(self.raw.as_ptr(), from as usize) };
+    }
 }
 
 impl<T: Driver> Request<T> {
@@ -230,6 +294,13 @@ impl<T: Driver> Request<T> {
         raw
     }
 
+    /// The driver's tag of the request (see [`RequestRef::set_tag`]).
+    pub(crate) fn tag(&self) -> u64 {
+        // SAFETY: the request's command slot is set up (`init_request`); the
+        // driver owns the request.
+        unsafe { (*cmd_of(self.raw.as_ptr())).tag }
+    }
+
     /// Drops `REQ_NOWAIT`: the worker may block.
     pub(crate) fn clear_nowait(&self) {
         // SAFETY: the driver owns the request.
@@ -238,39 +309,9 @@ impl<T: Driver> Request<T> {
 
     /// Ends the request with `result`.
     pub(crate) fn end(self, result: Result) {
-        let status = match result {
-            Ok(()) => 0,
-            // SAFETY: plain conversion of an errno.
-            Err(e) => unsafe { bindings::errno_to_blk_status(e.to_errno()) },
-        };
         let raw = self.into_raw();
         // SAFETY: the token owned the started request; it ends exactly once.
-        unsafe { bindings::blk_mq_end_request(raw, status) };
-    }
-
-    /// Zeroes the request's data from byte `from` to its end (the part a
-    /// short read did not fill).
-    pub(crate) fn zero_from(&self, from: u32) {
-        let mut skip = from as usize;
-        // SAFETY: the driver owns the request; its bios stay valid until it ends.
-        let mut bio = unsafe { (*self.raw.as_ptr()).bio };
-        while !bio.is_null() {
-            // SAFETY: `bio` is a bio of the request.
-            let (size, next) = unsafe { ((*bio).bi_iter.bi_size as usize, (*bio).bi_next) };
-            if skip < size {
-                let iter = Opaque::<bindings::iov_iter>::zeroed();
-                // SAFETY: `bio` is valid; `iter` covers exactly its data.
-                unsafe {
-                    init_bio_iter(iter.get(), bio, bindings::ITER_DEST);
-                    bindings::iov_iter_advance(iter.get(), skip);
-                    bindings::iov_iter_zero(size - skip, iter.get());
-                }
-                skip = 0;
-            } else {
-                skip -= size;
-            }
-            bio = next;
-        }
+        unsafe { end_rq(raw, status_of(result)) };
     }
 
     /// Reads (`write == false`) or writes the request's data from/to `file`
@@ -296,12 +337,35 @@ impl<T: Driver> Request<T> {
 impl<T: Driver> Drop for Request<T> {
     fn drop(&mut self) {
         // SAFETY: a dropped token still owns its started request.
-        unsafe {
-            bindings::blk_mq_end_request(
-                self.raw.as_ptr(),
-                bindings::errno_to_blk_status(EIO.to_errno()),
-            )
-        };
+        unsafe { end_rq(self.raw.as_ptr(), status_of(Err(EIO))) };
+    }
+}
+
+/// Zeroes the data of request `rq` from byte `from` to its end.
+///
+/// # Safety
+///
+/// `rq` is a request owned by the caller; its bios are valid.
+unsafe fn zero_bios_from(rq: *mut bindings::request, from: usize) {
+    let mut skip = from;
+    // SAFETY: per the contract.
+    let mut bio = unsafe { (*rq).bio };
+    while !bio.is_null() {
+        // SAFETY: `bio` is a bio of the request.
+        let (size, next) = unsafe { ((*bio).bi_iter.bi_size as usize, (*bio).bi_next) };
+        if skip < size {
+            let iter = Opaque::<bindings::iov_iter>::zeroed();
+            // SAFETY: `bio` is valid; `iter` covers exactly its data.
+            unsafe {
+                init_bio_iter(iter.get(), bio, bindings::ITER_DEST);
+                bindings::iov_iter_advance(iter.get(), skip);
+                bindings::iov_iter_zero(size - skip, iter.get());
+            }
+            skip = 0;
+        } else {
+            skip -= size;
+        }
+        bio = next;
     }
 }
 
@@ -391,6 +455,7 @@ unsafe fn start_rw<T: Driver>(
     unsafe {
         (*cmd).refs.store(2, kernel::sync::atomic::Relaxed);
         (*cmd).ret = 0;
+        (*cmd).write = false;
         let bio = (*rq).bio;
         if bio.is_null() {
             return -(bindings::EIO as isize);
@@ -451,10 +516,16 @@ unsafe fn start_rw<T: Driver>(
         } else {
             (*fops).read_iter
         };
-        match call {
-            Some(f) => f(iocb, &raw mut (*cmd).iter),
-            None => -(bindings::EINVAL as isize),
+        let Some(call) = call else {
+            return -(bindings::EINVAL as isize);
+        };
+        if write {
+            // Freeze protection until the write completes (`put_cmd`): a
+            // frozen backing file system makes the write wait here.
+            super::zloop_rs_kiocb_start_write(iocb);
+            (*cmd).write = true;
         }
+        call(iocb, &raw mut (*cmd).iter)
     }
 }
 
@@ -473,10 +544,11 @@ unsafe extern "C" fn rw_done<T: Driver>(iocb: *mut bindings::kiocb, ret: c_long)
     }
 }
 
-/// Drops one reference of a command; the last one completes the request
-/// right here with [`Driver::complete`] (no detour
+/// Drops one reference of a command; the last one completes the request.
+/// A plain success (every byte done) completes right here, with no detour
 /// through `blk_mq_complete_request`, whose IPI or soft interrupt would cost
-/// one more context switch per request).
+/// one more context switch per request; anything else goes through it
+/// ([`complete_rq`]).
 ///
 /// # Safety
 ///
@@ -484,14 +556,73 @@ unsafe extern "C" fn rw_done<T: Driver>(iocb: *mut bindings::kiocb, ret: c_long)
 unsafe fn put_cmd<T: Driver>(cmd: *mut Cmd) {
     // SAFETY: per the contract. `fetch_sub` is fully ordered, so the last
     // owner sees `ret` and the table written by the others; the request is
-    // then ours alone, and in flight (so its driver is alive).
+    // then ours alone, and in flight.
     unsafe {
         if (*cmd).refs.fetch_sub(1, Full) != 1 {
             return;
         }
+        if (*cmd).write {
+            super::zloop_rs_kiocb_end_write(&raw mut (*cmd).iocb);
+            (*cmd).write = false;
+        }
         let rq = rq_of(cmd);
-        driver_of::<T>(rq).complete(Request::from_raw(rq), (*cmd).ret);
+        if (*cmd).ret == (*rq).__data_len as isize {
+            complete_now::<T>(rq);
+        } else {
+            bindings::blk_mq_complete_request(rq);
+        }
     }
+}
+
+/// Asks the driver how request `rq` ends, then ends it.
+///
+/// # Safety
+///
+/// `rq` is a started request of a `TagSet<T>` whose read or write finished,
+/// owned by the caller, which gives it up.
+unsafe fn complete_now<T: Driver>(rq: *mut bindings::request) {
+    // SAFETY: per the contract. The driver reference is not used after the
+    // driver returns: the request ends only then.
+    let status = unsafe {
+        let view = RequestRef {
+            raw: NonNull::new_unchecked(rq),
+            _life: PhantomData,
+        };
+        status_of(driver_of::<T>(rq).complete(&view, (*cmd_of(rq)).ret))
+    };
+    // SAFETY: the request is ours; it ends exactly once.
+    unsafe { end_rq(rq, status) };
+}
+
+/// `complete`: a request passed to `blk_mq_complete_request` (soft interrupt
+/// or IPI target).
+///
+/// # Safety
+///
+/// Called by blk-mq only, for a request that `put_cmd` gave to it.
+unsafe extern "C" fn complete_rq<T: Driver>(rq: *mut bindings::request) {
+    // SAFETY: `put_cmd` handed the finished request over to blk-mq, which
+    // hands it back here, once.
+    unsafe { complete_now::<T>(rq) };
+}
+
+/// `timeout`: a request left in flight by `fail_io_timeout` ends now with a
+/// timeout error; any other request is still doing real I/O on its backing
+/// file, which cannot be cancelled: its timer is re-armed.
+///
+/// # Safety
+///
+/// Called by blk-mq only, for an in-flight request of a [`TagSet`].
+unsafe extern "C" fn timeout_rq(rq: *mut bindings::request) -> bindings::blk_eh_timer_return {
+    // SAFETY: the request's command slot is initialised; `faked` is atomic.
+    if unsafe { (*cmd_of(rq)).faked.xchg(0, Full) } == 0 {
+        return bindings::blk_eh_timer_return_BLK_EH_RESET_TIMER;
+    }
+    // SAFETY: nothing else ends a faked request; plain errno conversion.
+    unsafe {
+        bindings::blk_mq_end_request(rq, bindings::errno_to_blk_status(ETIMEDOUT.to_errno()))
+    };
+    bindings::blk_eh_timer_return_BLK_EH_DONE
 }
 
 /// A blk-mq tag set whose requests carry a command slot.
@@ -510,6 +641,8 @@ unsafe impl<T: Driver> Sync for TagSet<T> {}
 impl<T: Driver> TagSet<T> {
     const OPS: bindings::blk_mq_ops = bindings::blk_mq_ops {
         queue_rq: Some(queue_rq::<T>),
+        complete: Some(complete_rq::<T>),
+        timeout: Some(timeout_rq),
         init_request: Some(init_request::<T>),
         exit_request: Some(exit_request),
         ..pin_init::zeroed()
@@ -564,6 +697,9 @@ unsafe extern "C" fn init_request<T: Driver>(
         (&raw mut (*cmd).refs).write(Atomic::new(0));
         (&raw mut (*cmd).ret).write(0);
         (&raw mut (*cmd).bvecs).write(None);
+        (&raw mut (*cmd).write).write(false);
+        (&raw mut (*cmd).faked).write(Atomic::new(0));
+        (&raw mut (*cmd).tag).write(0);
         bindings::init_work_with_key(
             &raw mut (*cmd).work,
             Some(work_fn::<T>),
@@ -612,6 +748,7 @@ unsafe extern "C" fn queue_rq<T: Driver>(
             // SAFETY: the request is ours from here until it ends; its work
             // item was initialised in `init_request` and is idle.
             unsafe {
+                (*cmd_of(rq)).faked.store(0, Relaxed);
                 bindings::blk_mq_start_request(rq);
                 bindings::queue_work_on(
                     bindings::wq_misc_consts_WORK_CPU_UNBOUND as c_int,
@@ -648,7 +785,9 @@ unsafe extern "C" fn work_fn<T: Driver>(work: *mut bindings::work_struct) {
     let saved = unsafe { (*task).flags } & extra;
     // SAFETY: as above.
     unsafe { (*task).flags |= extra };
-    // SAFETY: the request is in flight and owned by this work item.
+    // SAFETY: the request is in flight and owned by this work item, which
+    // may keep using the driver after the request ended: `free_disk` drains
+    // the workqueue before it drops the driver.
     let drv = unsafe { driver_of::<T>(rq) };
     // SAFETY: as above; the token takes over the request.
     drv.work(unsafe { Request::from_raw(rq) });
@@ -676,6 +815,8 @@ pub(crate) struct DiskConfig {
 
 /// A live zoned gendisk whose queue data is a `T`. The disk holds a
 /// reference on the driver until the block layer frees it (`free_disk`).
+/// Dropping it removes the disk ([`GenDisk::remove`] with nothing to do
+/// after the drain), so a disk cannot outlive its handle.
 pub(crate) struct GenDisk<T: Driver> {
     raw: NonNull<bindings::gendisk>,
     _driver: PhantomData<T>,
@@ -688,6 +829,8 @@ unsafe impl<T: Driver> Sync for GenDisk<T> {}
 
 impl<T: Driver> GenDisk<T> {
     const FOPS: bindings::block_device_operations = bindings::block_device_operations {
+        // Opens of the disk pin this module (`bdev_open`), as for C drivers.
+        owner: crate::THIS_MODULE.as_ptr(),
         open: Some(open::<T>),
         report_zones: Some(report_zones::<T>),
         free_disk: Some(free_disk::<T>),
@@ -752,11 +895,23 @@ impl<T: Driver> GenDisk<T> {
     /// files knowing no I/O runs), then drops the disk. `T` lives on until the
     /// last opener closes the device.
     pub(crate) fn remove(self, after_drain: impl FnOnce()) {
-        // SAFETY: the disk was added by `add` and is removed once.
-        unsafe { bindings::del_gendisk(self.raw.as_ptr()) };
+        let raw = core::mem::ManuallyDrop::new(self).raw.as_ptr();
+        // SAFETY: the disk was added by `add` and is removed once: the
+        // handle is consumed without running its `Drop`.
+        unsafe { bindings::del_gendisk(raw) };
         after_drain();
         // SAFETY: as above; drops the reference `add` took.
-        unsafe { bindings::put_disk(self.raw.as_ptr()) };
+        unsafe { bindings::put_disk(raw) };
+    }
+}
+
+impl<T: Driver> Drop for GenDisk<T> {
+    fn drop(&mut self) {
+        // SAFETY: a live handle owns an added disk not yet removed.
+        unsafe {
+            bindings::del_gendisk(self.raw.as_ptr());
+            bindings::put_disk(self.raw.as_ptr());
+        }
     }
 }
 
@@ -817,8 +972,14 @@ unsafe extern "C" fn open<T: Driver>(
 ///
 /// Called by the block layer only, once, on a disk made by [`GenDisk::add`].
 unsafe extern "C" fn free_disk<T: Driver>(disk: *mut bindings::gendisk) {
-    // SAFETY: last use of the disk: give back the driver reference it held.
-    drop(unsafe { Arc::<T>::from_raw((*disk).private_data.cast::<T>()) });
+    // SAFETY: last use of the disk: take back the driver reference it held.
+    let drv = unsafe { Arc::<T>::from_raw((*disk).private_data.cast::<T>()) };
+    // Work items may still be returning after ending their request: let
+    // them finish before the driver can be dropped (see `driver_of`).
+    // SAFETY: the workqueue is alive (the driver holds it); no request of
+    // the dead disk queues new work.
+    unsafe { bindings::drain_workqueue(drv.workqueue().as_raw()) };
+    drop(drv);
 }
 
 /// `report_zones` of the disk.

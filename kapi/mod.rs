@@ -4,15 +4,17 @@
 //! `kernel::bindings` functions or touches raw pointers.
 //!
 //! The Rust-for-Linux abstractions of Linux 7.2 do not cover what zloop needs
-//! (module references beyond `.owner`, zoned gendisks, requests with driver
+//! (`.owner` on misc devices and gendisks, zoned gendisks, requests with driver
 //! data, VFS file I/O, kiocbs over bvecs, owned workqueues, a run-time
 //! initialised global lock), so this layer wraps exactly those kernel APIs in
-//! small safe types. Everything above it (`control`, `device`, `zone`,
+//! small safe types. Kernel inline functions without a Rust binding are
+//! reached through the C wrappers of `helpers.c`, declared here. Everything above it (`control`, `device`, `zone`,
 //! `options`) is safe Rust. Every `unsafe` block here states its invariant in
 //! a `// SAFETY:` comment.
 
 pub(crate) mod blk;
 pub(crate) mod global;
+pub(crate) mod misc;
 pub(crate) mod module;
 pub(crate) mod vfs;
 pub(crate) mod wq;
@@ -24,4 +26,15 @@ pub(crate) fn online_cpus() -> u32 {
     let n =
         unsafe { kernel::bindings::atomic_read(&raw const kernel::bindings::__num_online_cpus) };
     n.max(1) as u32
+}
+
+// The C wrappers of `helpers.c` (same module). Each is a plain call of the
+// kernel inline function of the same name, with that function's contract.
+// (The pointers are to bindgen structs with opaque members, which the
+// `improper_ctypes` lint flags; the kernel's own bindings allow it too.)
+#[allow(improper_ctypes)]
+extern "C" {
+    fn zloop_rs_kiocb_start_write(iocb: *mut kernel::bindings::kiocb);
+    fn zloop_rs_kiocb_end_write(iocb: *mut kernel::bindings::kiocb);
+    fn zloop_rs_should_fake_timeout(rq: *mut kernel::bindings::request) -> bool;
 }

@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Module references: what `.owner = THIS_MODULE` does for C file operations.
+//! Module references held by the driver itself: a live device pins the
+//! module from `add` to `remove`, as the C zloop's `__module_get` /
+//! `module_put` do. (Open files and block devices are pinned by the kernel
+//! through `.owner`, see `kapi::misc` and `kapi::blk`.)
 
 use kernel::{bindings, prelude::*};
 
 /// A counted reference on this module: while one exists, `rmmod` fails with
-/// EBUSY. Rust misc devices and gendisks have no `.owner`, so open files and
-/// live devices hold one of these instead.
+/// EBUSY. Drop it only where module code keeps running under another
+/// reference (e.g. in a write to the control file, which `.owner` pins).
 pub(crate) struct ModuleRef(());
 
 impl ModuleRef {

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! File-system calls on the zone files and the device directory: open, stat,
-//! truncate, extended attributes, syncing the backing file system.
+//! truncate, preallocate, extended attributes, fsync.
 //!
 //! 7.2's `kernel::fs::File` only wraps files received from user space; these
-//! functions reach the VFS entry points the C zloop uses (`filp_open`,
-//! `vfs_getattr`, `vfs_truncate`, `vfs_{get,set}xattr`, `sync_filesystem`).
+//! functions reach the VFS entry points (`filp_open`, `vfs_getattr`,
+//! `vfs_truncate`, `vfs_fallocate`, `vfs_{get,set,remove}xattr`,
+//! `vfs_fsync_range`).
 
 use core::{mem::MaybeUninit, ptr::NonNull};
 use kernel::{
@@ -67,6 +68,23 @@ fn getattr(file: &File, mask: u32) -> Result<bindings::kstat> {
 pub(crate) fn size(file: &File) -> Result<u64> {
     let st = getattr(file, bindings::STATX_SIZE)?;
     u64::try_from(st.size).map_err(|_| EINVAL)
+}
+
+/// What [`size_and_blocks`] returns.
+pub(crate) struct Size {
+    /// The file size.
+    pub(crate) bytes: u64,
+    /// Bytes of storage allocated to the file (its blocks).
+    pub(crate) allocated: u64,
+}
+
+/// Size of `file` and the storage allocated to it.
+pub(crate) fn size_and_blocks(file: &File) -> Result<Size> {
+    let st = getattr(file, bindings::STATX_SIZE | bindings::STATX_BLOCKS)?;
+    Ok(Size {
+        bytes: u64::try_from(st.size).map_err(|_| EINVAL)?,
+        allocated: st.blocks.saturating_mul(512),
+    })
 }
 
 /// Truncates (or extends) `file` to `len` bytes.
@@ -154,20 +172,23 @@ pub(crate) fn get_xattr(file: &File, name: &CStr, buf: &mut [u8]) -> Result<usiz
     }
 }
 
-/// Writes back the whole file system that holds `file` (`sync_filesystem`
-/// under `s_umount`, as the C zloop's flush does).
-pub(crate) fn sync_fs(file: &File) -> Result {
-    // SAFETY: a live file has a valid inode and super block.
-    let sb = unsafe { (*(*file.as_ptr()).f_inode).i_sb };
-    // SAFETY: `sb` is valid and pinned by the open file; `s_umount` is its
-    // rwsem, taken for reading around the sync as the VFS requires.
-    let ret = unsafe {
-        bindings::down_read(&raw mut (*sb).s_umount);
-        let ret = bindings::sync_filesystem(sb);
-        bindings::up_read(&raw mut (*sb).s_umount);
-        ret
-    };
-    to_result(ret)
+/// Removes extended attribute `name` of `file` (ENODATA if it has none).
+pub(crate) fn remove_xattr(file: &File, name: &CStr) -> Result {
+    let p = path_of(file);
+    // SAFETY: as in `set_xattr`.
+    to_result(unsafe {
+        bindings::vfs_removexattr((*(*p).mnt).mnt_idmap, (*p).dentry, name.as_char_ptr())
+    })
+}
+
+/// `fsync` (`datasync == false`) or `fdatasync` of `file`: its data, and
+/// with `fsync` all its metadata, are on stable storage when this returns
+/// (the file system flushes its device's volatile cache as needed).
+pub(crate) fn fsync(file: &File, datasync: bool) -> Result {
+    // SAFETY: `file` is a live file.
+    to_result(unsafe {
+        bindings::vfs_fsync_range(file.as_ptr(), 0, i64::MAX, c_int::from(datasync))
+    })
 }
 
 /// A zone file kept open by a device. While it is held, page-cache

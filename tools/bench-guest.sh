@@ -27,7 +27,7 @@ SCALE=${BENCH_SCALE:-1}
 RS_OPTS=${BENCH_RS_OPTS:-}
 RS_PARAMS=${BENCH_RS_PARAMS:-}
 ALT_PARAMS=${BENCH_ALT_PARAMS:-}
-ALL_POINTS="w-4k-rand-qd1 w-4k-rand-qd32x8 w-128k-rand-qd32 w-128k-seq-qd32 r-4k-rand-qd1 r-4k-rand-qd32 r-128k-seq-qd32"
+ALL_POINTS="w-4k-rand-qd1 w-4k-rand-qd32x8 w-128k-rand-qd32 w-128k-seq-qd32 w-4k-seq-fdatasync r-4k-rand-qd1 r-4k-rand-qd32 r-128k-seq-qd32"
 POINTS=${BENCH_POINTS:-$ALL_POINTS}
 BASE=/var/local/zloop
 RDATA=/var/local/rdata   # data of the read points, for the zloop drivers
@@ -68,9 +68,11 @@ fresh_fs() {
 DEV_OPTS="capacity_mb=16384,zone_size_mb=256,conv_zones=0,queue_depth=128"
 PREWRITE_MB=4096   # reads run on the first 16 zones, written beforehand
 
-# fio arguments of a point: "<rw> <bs> <iodepth> <numjobs>"
+# fio arguments of a point: "<rw> <bs> <iodepth> <numjobs> [fio options]"
 point_args() {
     case $1 in
+    # a flush after every write (fdatasync of the device, or of the file)
+    w-4k-seq-fdatasync) echo "write 4k 1 1 --fdatasync=1" ;;
     w-4k-rand-qd1) echo "randwrite 4k 1 1" ;;
     w-4k-rand-qd32x8) echo "randwrite 4k 32 8" ;;
     w-128k-rand-qd32) echo "randwrite 128k 32 1" ;;
@@ -85,12 +87,12 @@ cpu_sample() { awk '/^cpu / {print $2+$3+$4+$5+$6+$7+$8+$9, $5+$6}' /proc/stat; 
 
 # run_point TARGET POINT QUEUES REP: one fio run; JSON + system CPU use to $OUT
 run_point() {
-    local target=$1 point=$2 nq=$3 rep=$4 rw bs qd jobs
-    read -r rw bs qd jobs <<< "$(point_args "$point")"
+    local target=$1 point=$2 nq=$3 rep=$4 rw bs qd jobs extra
+    read -r rw bs qd jobs extra <<< "$(point_args "$point")"
     local out=$OUT/$target-q$nq-$point-r$rep
     local common=(--name="$point" --direct=1 --ioengine=libaio --rw="$rw" --bs="$bs"
         --iodepth="$qd" --numjobs="$jobs" --group_reporting --time_based --runtime="$RUNTIME"
-        --ramp_time="$RAMP" --output-format=json --output="$out.json" --randseed=1)
+        --ramp_time="$RAMP" --output-format=json --output="$out.json" --randseed=1 $extra)
     local c0 c1
     c0=$(cpu_sample)
     if [[ $target == raw ]]; then

@@ -13,6 +13,7 @@ POINTS = [
     ("w-4k-rand-qd32x8", "4K randwrite, QD32, 8 jobs"),
     ("w-128k-rand-qd32", "128K randwrite, QD32, 1 job"),
     ("w-128k-seq-qd32", "128K seq write, QD32, 1 job"),
+    ("w-4k-seq-fdatasync", "4K seq write, QD1, fdatasync after each"),
     ("r-4k-rand-qd1", "4K randread, QD1"),
     ("r-4k-rand-qd32", "4K randread, QD32"),
     ("r-128k-seq-qd32", "128K seq read, QD32"),

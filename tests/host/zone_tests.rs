@@ -1461,3 +1461,71 @@ fn nr_open_matches_open_zones_through_a_scripted_scenario() {
     assert_eq!(d.nr_open(), 0);
     assert!(lru(&d).is_empty());
 }
+
+// ---- epochs (ordered zone append) and stable marks (discard_write_cache) ----
+
+/// An appended sector stays valid while nothing but writes touched the zone:
+/// writes, appends and the append that fills the zone keep the epoch.
+#[test]
+fn epoch_survives_writes_and_the_filling_append() {
+    let mut d = dev();
+    let e = d.epoch(3);
+    write(&mut d, 3, 4).unwrap();
+    d.prep_append(3, 4).unwrap();
+    d.prep_append(3, 8).unwrap();
+    assert_eq!(d.cond(3), Cond::Full);
+    assert_eq!(d.epoch(3), e);
+}
+
+/// Reset, finish and a write pointer re-read from the file each start a new
+/// epoch, so appends assigned before them are refused by the device.
+#[test]
+fn epoch_changes_on_reset_finish_and_reread() {
+    let mut d = dev();
+    d.prep_append(3, 4).unwrap();
+    let e0 = d.epoch(3);
+    d.reset_done(3);
+    let e1 = d.epoch(3);
+    assert_ne!(e1, e0);
+    assert_eq!((d.cond(3), d.wp(3)), (Cond::Empty, 3 * ZS));
+    d.finish_done(3);
+    let e2 = d.epoch(3);
+    assert_ne!(e2, e1);
+    assert_eq!(d.cond(3), Cond::Full);
+    d.set_written(3, 5);
+    assert_ne!(d.epoch(3), e2);
+    assert_eq!((d.cond(3), d.wp(3)), (Cond::Closed, 3 * ZS + 5));
+    check(&d);
+}
+
+/// What `add` finds is stable; writes are not, until a flush records them.
+#[test]
+fn restore_marks_found_data_stable_and_flush_moves_the_mark() {
+    let mut d = dev();
+    d.restore(4, 6);
+    assert_eq!((d.cond(4), d.wp(4), d.flushed(4)), (Cond::Closed, 4 * ZS + 6, 4 * ZS + 6));
+    write(&mut d, 4, 3).unwrap();
+    assert_eq!(d.flushed(4), 4 * ZS + 6);
+    assert!(d.record_flushed(4));
+    assert_eq!(d.flushed(4), 4 * ZS + 9);
+    assert!(!d.record_flushed(4), "an unmoved write pointer is not re-recorded");
+    check(&d);
+}
+
+/// A reset leaves nothing stable; an empty zone at `add` has its start as
+/// mark; a re-read shorter file pulls the mark back, a longer one does not
+/// push it.
+#[test]
+fn stable_mark_follows_reset_and_reread() {
+    let mut d = dev();
+    assert_eq!(d.flushed(5), 5 * ZS);
+    d.restore(5, 8);
+    d.reset_done(5);
+    assert_eq!(d.flushed(5), 5 * ZS);
+    d.restore(6, 8);
+    d.set_written(6, 4);
+    assert_eq!(d.flushed(6), 6 * ZS + 4);
+    d.set_written(6, 10);
+    assert_eq!(d.flushed(6), 6 * ZS + 4);
+    check(&d);
+}

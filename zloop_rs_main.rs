@@ -10,10 +10,13 @@
 //! Only one of `zloop` (C) and `zloop_rs` can be loaded at a time: both register
 //! the misc device `zloop-control`.
 
-use kernel::{miscdevice::MiscDeviceRegistration, prelude::*};
+use kernel::prelude::*;
+
+use kapi::misc::OwnedMiscRegistration;
 
 mod control;
 mod device;
+mod hooks;
 mod kapi;
 mod options;
 mod zone;
@@ -37,20 +40,29 @@ pub(crate) fn prealloc_mb() -> u32 {
     *module_parameters::prealloc_mb.value()
 }
 
-#[pin_data]
+#[pin_data(PinnedDrop)]
 struct ZloopModule {
     #[pin]
-    _control: MiscDeviceRegistration<control::ControlFile>,
+    _control: OwnedMiscRegistration<control::ControlFile>,
 }
 
 impl kernel::InPlaceModule for ZloopModule {
-    fn init(_module: &'static ThisModule) -> impl PinInit<Self, Error> {
+    fn init(module: &'static ThisModule) -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
-            _control <- control::register(),
+            _control <- control::register(module),
         })
         .pin_chain(|_| {
             pr_info!("module loaded\n");
             Ok(())
         })
+    }
+}
+
+#[pinned_drop]
+impl PinnedDrop for ZloopModule {
+    fn drop(self: Pin<&mut Self>) {
+        // No device is live (each pins the module), but a removed one may
+        // still be on its way out; then the control device goes.
+        control::wait_until_all_gone();
     }
 }
