@@ -319,7 +319,7 @@ test_d08_no_leak_after_rmmod() {
     rmmod zloop_rs || fail "rmmod"
     sleep 6                     # kmemleak reports objects older than 5 s
     echo scan > $kml; echo scan > $kml
-    cat $kml > /tmp/d08.kmemleak
+    cat $kml > "$OUT/logs/d08.kmemleak"
     # ours: allocated by a test helper task, or from the module's address range
     local ours
     ours=$(awk -v lo=$((base)) -v hi=$((base + size)) '
@@ -329,8 +329,8 @@ test_d08_no_leak_after_rmmod() {
             a = strtonum("0x" substr($0, RSTART + 2, RLENGTH - 4))
             if (a >= lo && a < hi) hit[rep] = 1
         }
-        END { n = 0; for (r in hit) n++; print n }' /tmp/d08.kmemleak)
-    expect_eq "$ours" 0 "kmemleak reports from zloop_rs (see /tmp/d08.kmemleak)"
+        END { n = 0; for (r in hit) n++; print n }' "$OUT/logs/d08.kmemleak")
+    expect_eq "$ours" 0 "kmemleak reports from zloop_rs (see "$OUT/logs/d08.kmemleak")"
 }
 
 # ---- d09: writes wait while the backing file system is frozen ------------
