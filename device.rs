@@ -18,6 +18,7 @@
 //! - `unsynced[z]` (atomic flag): zone `z`'s file changed since the last
 //!   flush synced it. Set after a write completed (completion context) or a
 //!   truncate; a flush clears it before it syncs the file.
+//! - `flush_lock` (mutex): one flush at a time; taken before any zone mutex.
 
 use core::fmt::Write;
 use kernel::{
@@ -74,6 +75,8 @@ pub(crate) struct Device {
     files: KVVec<BackingFile>,
     suspect: KVVec<AtomicFlag>,
     unsynced: KVVec<AtomicFlag>,
+    #[pin]
+    flush_lock: Mutex<()>,
     locks: Pin<KVBox<[ZoneLock]>>,
     #[pin]
     zones: SpinLock<Zones<KVVec<ZoneMeta>>>,
@@ -407,6 +410,7 @@ impl Device {
                 files,
                 suspect: flags(n)?,
                 unsynced: flags(n)?,
+                flush_lock <- new_mutex!(()),
                 locks: KVBox::pin_slice(
                     |_| try_pin_init!(ZoneLock {
                         lock <- new_mutex!(ZoneFile { prealloc_end: 0 })
@@ -498,6 +502,9 @@ impl Device {
     /// Re-reads the write pointer of sequential zone `z` from its file size.
     /// The caller holds `locks[z]`.
     fn resync(&self, z: u32) -> Result {
+        // Writes still in flight would change the size after it was read:
+        // the zone would then accept writes over data they acknowledged.
+        vfs::wait_for_direct_io(self.file(z));
         let size = vfs::size(self.file(z)).inspect_err(|e| {
             pr_err!(
                 "zloop{}: cannot stat zone {} file (error {})\n",
@@ -515,6 +522,8 @@ impl Device {
                     z,
                     size
                 );
+                // Still in doubt: the next access tries again.
+                self.suspect[z as usize].store(true, Release);
                 EINVAL
             })?;
         self.zones.lock().set_written(z, sectors);
@@ -728,17 +737,18 @@ impl Device {
         // Truncating frees every block, preallocated ones included.
         zfile.prealloc_end = 0;
         let truncated = vfs::truncate(self.file(z), 0);
-        self.unsynced[z as usize].store(true, Release);
-        if truncated.is_err() {
+        if truncated.is_ok() {
+            self.zones.lock().reset_done(z);
+            self.suspect[z as usize].store(false, Release);
+            if self.discard_write_cache {
+                self.forget_stable_wp(z);
+            }
+        } else {
             self.suspect[z as usize].store(true, Release);
-            return Err(EIO);
         }
-        self.zones.lock().reset_done(z);
-        self.suspect[z as usize].store(false, Release);
-        if self.discard_write_cache {
-            self.forget_stable_wp(z);
-        }
-        Ok(())
+        // After every change to the file, so that a flush covers them all.
+        self.unsynced[z as usize].store(true, Release);
+        truncated.map_err(|_| EIO)
     }
 
     /// `discard_write_cache`: an empty zone has no recorded write pointer.
@@ -792,6 +802,10 @@ impl Device {
     /// last flush (`fdatasync`, or `fsync` when extended attributes
     /// changed), which makes the file system flush its device's cache too.
     fn flush(&self) -> Result {
+        // One flush at a time (there is a flush queue per hardware queue):
+        // a flush that finds a zone's mark cleared must not complete before
+        // the flush that cleared it has synced the zone.
+        let _one_at_a_time = self.flush_lock.lock();
         if self.discard_write_cache {
             self.record_stable_wps()?;
         }
@@ -800,6 +814,7 @@ impl Device {
             if !flag.load(Relaxed) || !flag.xchg(false, Full) {
                 continue;
             }
+            hooks::flush_delay();
             vfs::fsync(self.file(z), !self.discard_write_cache).inspect_err(|e| {
                 flag.store(true, Release);
                 pr_err!(
@@ -814,13 +829,17 @@ impl Device {
     }
 
     /// `discard_write_cache` part of a flush: the write pointer of every
-    /// active zone becomes its stable mark, kept in memory (for `remove`)
-    /// and in the zone file's `user.zloop.wp` (for the C zloop).
+    /// sequential zone becomes its stable mark, kept in memory (for
+    /// `remove`) and, for active zones, in the zone file's `user.zloop.wp`
+    /// (for the C zloop).
     fn record_stable_wps(&self) -> Result {
         for z in self.geo.nr_conv_zones..self.geo.nr_zones {
+            // The zone mutex keeps a reset from running between the mark and
+            // its attribute.
+            let _guard = self.locks[z as usize].lock.lock();
             let moved = {
                 let mut zones = self.zones.lock();
-                zones.cond(z).is_active() && zones.record_flushed(z)
+                zones.record_flushed(z) && zones.cond(z).is_active()
             };
             if !moved {
                 continue;

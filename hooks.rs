@@ -25,6 +25,9 @@ mod imp {
     /// Milliseconds the release of a control file sleeps after the driver's
     /// part of it (module code still running).
     static RELEASE_DELAY_MS: Atomic<u32> = Atomic::new(0);
+    /// Milliseconds a flush sleeps after taking a zone to sync, before the
+    /// sync.
+    static FLUSH_DELAY_MS: Atomic<u32> = Atomic::new(0);
 
     fn sleep_ms(ms: &Atomic<u32>) {
         let ms = ms.load(Relaxed);
@@ -39,6 +42,10 @@ mod imp {
 
     pub(crate) fn release_delay() {
         sleep_ms(&RELEASE_DELAY_MS);
+    }
+
+    pub(crate) fn flush_delay() {
+        sleep_ms(&FLUSH_DELAY_MS);
     }
 
     pub(crate) fn take_write_failure() -> bool {
@@ -58,6 +65,7 @@ mod imp {
             b"append_delay_ms" => APPEND_DELAY_MS.store(value, Relaxed),
             b"fail_writes" => FAIL_WRITES.store(value, Relaxed),
             b"release_delay_ms" => RELEASE_DELAY_MS.store(value, Relaxed),
+            b"flush_delay_ms" => FLUSH_DELAY_MS.store(value, Relaxed),
             _ => return Err(EINVAL),
         }
         pr_info!(
@@ -76,6 +84,9 @@ mod imp {
 
     #[inline(always)]
     pub(crate) fn release_delay() {}
+
+    #[inline(always)]
+    pub(crate) fn flush_delay() {}
 
     #[inline(always)]
     pub(crate) fn take_write_failure() -> bool {

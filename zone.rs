@@ -262,11 +262,17 @@ impl<S: DerefMut<Target = [ZoneMeta]>> Zones<S> {
     }
 
     /// Records that the data of sequential zone `z` up to its write pointer
-    /// is stable (a flush); returns whether that moved the mark.
+    /// (its capacity when full) is stable (a flush); returns whether that
+    /// moved the mark.
     pub(crate) fn record_flushed(&mut self, z: u32) -> bool {
+        let end = if self.cond(z) == Cond::Full {
+            self.start(z) + self.geo.zone_capacity_sectors
+        } else {
+            self.wp(z)
+        };
         let m = &mut self.meta[z as usize];
-        let changed = m.flushed != m.wp;
-        m.flushed = m.wp;
+        let changed = m.flushed != end;
+        m.flushed = end;
         changed
     }
 

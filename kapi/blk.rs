@@ -106,8 +106,8 @@ pub(crate) trait Driver: Send + Sync + Sized + 'static {
     /// negative errno); the glue ends the request after this returns, so
     /// `self` is never used after the request ended. Called for the plain
     /// success in whatever context the backing file's I/O completed in (hard
-    /// or soft interrupt, or a worker), else in soft-interrupt context: must
-    /// not sleep.
+    /// or soft interrupt, or a worker), else where `blk_mq_complete_request`
+    /// runs it (usually a soft interrupt): must not sleep.
     fn complete(&self, rq: &RequestRef<'_>, result: isize) -> Result;
     /// Open of the block device: refuse with an error (e.g. ENXIO).
     fn open(&self) -> Result;
@@ -174,8 +174,9 @@ unsafe fn driver_of<'a, T: Driver>(rq: *mut bindings::request) -> &'a T {
     unsafe { &*(*(*rq).q).queuedata.cast::<T>() }
 }
 
-/// Ends request `rq` with `status`, unless `fail_io_timeout` picks it: then
-/// it stays in flight until [`timeout_rq`] ends it.
+/// Ends request `rq` (still in flight: not given to
+/// `blk_mq_complete_request`) with `status`, unless `fail_io_timeout` picks
+/// it: then it stays in flight until [`timeout_rq`] ends it.
 ///
 /// # Safety
 ///
@@ -566,44 +567,48 @@ unsafe fn put_cmd<T: Driver>(cmd: *mut Cmd) {
             (*cmd).write = false;
         }
         let rq = rq_of(cmd);
-        if (*cmd).ret == (*rq).__data_len as isize {
-            complete_now::<T>(rq);
+        if super::zloop_rs_should_fake_timeout(rq) {
+            // Decided here, while the request is still in flight for the
+            // timeout handler; the driver still sees the result.
+            let _ = driver_complete::<T>(rq);
+            (*cmd).faked.store(1, Release);
+        } else if (*cmd).ret == (*rq).__data_len as isize {
+            bindings::blk_mq_end_request(rq, driver_complete::<T>(rq));
         } else {
             bindings::blk_mq_complete_request(rq);
         }
     }
 }
 
-/// Asks the driver how request `rq` ends, then ends it.
+/// Asks the driver how request `rq` ends; returns the status.
 ///
 /// # Safety
 ///
-/// `rq` is a started request of a `TagSet<T>` whose read or write finished,
-/// owned by the caller, which gives it up.
-unsafe fn complete_now<T: Driver>(rq: *mut bindings::request) {
+/// `rq` is a started, in-flight request of a `TagSet<T>` whose read or write
+/// finished, owned by the caller.
+unsafe fn driver_complete<T: Driver>(rq: *mut bindings::request) -> bindings::blk_status_t {
     // SAFETY: per the contract. The driver reference is not used after the
-    // driver returns: the request ends only then.
-    let status = unsafe {
+    // driver returns, and the request ends only after that.
+    unsafe {
         let view = RequestRef {
             raw: NonNull::new_unchecked(rq),
             _life: PhantomData,
         };
         status_of(driver_of::<T>(rq).complete(&view, (*cmd_of(rq)).ret))
-    };
-    // SAFETY: the request is ours; it ends exactly once.
-    unsafe { end_rq(rq, status) };
+    }
 }
 
-/// `complete`: a request passed to `blk_mq_complete_request` (soft interrupt
-/// or IPI target).
+/// `complete`: a request `put_cmd` passed to `blk_mq_complete_request`
+/// (usually in a soft interrupt on the CPU `rq_affinity` asks for).
 ///
 /// # Safety
 ///
 /// Called by blk-mq only, for a request that `put_cmd` gave to it.
 unsafe extern "C" fn complete_rq<T: Driver>(rq: *mut bindings::request) {
     // SAFETY: `put_cmd` handed the finished request over to blk-mq, which
-    // hands it back here, once.
-    unsafe { complete_now::<T>(rq) };
+    // hands it back here, once; it ends exactly once (the fake-timeout
+    // decision was made before, in `put_cmd`).
+    unsafe { bindings::blk_mq_end_request(rq, driver_complete::<T>(rq)) };
 }
 
 /// `timeout`: a request left in flight by `fail_io_timeout` ends now with a

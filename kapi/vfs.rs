@@ -135,20 +135,34 @@ pub(crate) fn block_size(file: &File) -> u32 {
     512
 }
 
+/// Runs `f` with write access to the mount and file system of `file`
+/// (`mnt_want_write_file`: waits while the file system is frozen, fails if
+/// it is read-only), as the syscalls do around the `vfs_*xattr` calls.
+fn with_write_access(file: &File, f: impl FnOnce() -> c_int) -> Result {
+    // SAFETY: `file` is a live file.
+    to_result(unsafe { bindings::mnt_want_write_file(file.as_ptr()) })?;
+    let ret = f();
+    // SAFETY: drops the access taken above.
+    unsafe { bindings::mnt_drop_write_file(file.as_ptr()) };
+    to_result(ret)
+}
+
 /// Sets extended attribute `name` of `file` to `value`.
 pub(crate) fn set_xattr(file: &File, name: &CStr, value: &[u8]) -> Result {
     let p = path_of(file);
-    // SAFETY: a live file's mount and dentry are valid; `name` and `value`
-    // are valid for the call.
-    to_result(unsafe {
-        bindings::vfs_setxattr(
-            (*(*p).mnt).mnt_idmap,
-            (*p).dentry,
-            name.as_char_ptr(),
-            value.as_ptr().cast::<c_void>(),
-            value.len(),
-            0,
-        )
+    with_write_access(file, || {
+        // SAFETY: a live file's mount and dentry are valid; `name` and
+        // `value` are valid for the call.
+        unsafe {
+            bindings::vfs_setxattr(
+                (*(*p).mnt).mnt_idmap,
+                (*p).dentry,
+                name.as_char_ptr(),
+                value.as_ptr().cast::<c_void>(),
+                value.len(),
+                0,
+            )
+        }
     })
 }
 
@@ -175,10 +189,16 @@ pub(crate) fn get_xattr(file: &File, name: &CStr, buf: &mut [u8]) -> Result<usiz
 /// Removes extended attribute `name` of `file` (ENODATA if it has none).
 pub(crate) fn remove_xattr(file: &File, name: &CStr) -> Result {
     let p = path_of(file);
-    // SAFETY: as in `set_xattr`.
-    to_result(unsafe {
-        bindings::vfs_removexattr((*(*p).mnt).mnt_idmap, (*p).dentry, name.as_char_ptr())
+    with_write_access(file, || {
+        // SAFETY: as in `set_xattr`.
+        unsafe { bindings::vfs_removexattr((*(*p).mnt).mnt_idmap, (*p).dentry, name.as_char_ptr()) }
     })
+}
+
+/// Waits until no direct I/O runs on the inode of `file` (`inode_dio_wait`).
+pub(crate) fn wait_for_direct_io(file: &File) {
+    // SAFETY: a live file has a valid inode.
+    unsafe { bindings::inode_dio_wait((*file.as_ptr()).f_inode) };
 }
 
 /// `fsync` (`datasync == false`) or `fdatasync` of `file`: its data, and

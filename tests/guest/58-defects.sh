@@ -274,6 +274,29 @@ test_d05_every_flush_after_an_overwrite_flushes_backing_device() {
         "first byte of the block after the loop"
 }
 
+# Flushes from two CPUs reach the driver at once (a flush queue per hardware
+# queue). The second must not complete while the first is still syncing the
+# zone it took: a test hook makes that sync last 3 s.
+test_d05_a_flush_waits_for_the_flush_that_took_its_zones() {
+    need_cmd taskset
+    [[ $(nproc) -ge 2 ]] || skip "needs 2 CPUs"
+    load_hooks
+    dev_add 0 "$G,nr_queues=2"
+    pw_ok $D 0 4096 1
+    ctl_ok "test flush_delay_ms=3000"
+    taskset -c 0 zctl fsync $D > /tmp/f1 &
+    local pid=$! t0 t1 r
+    sleep 1
+    t0=$(date +%s%N)
+    r=$(taskset -c 1 zctl fsync $D)
+    t1=$(date +%s%N)
+    wait $pid
+    ctl_ok "test flush_delay_ms=0"
+    expect_eq "$r $(cat /tmp/f1)" "OK OK" "the two flushes"
+    [[ $(((t1 - t0) / 1000000)) -ge 1500 ]] \
+        || fail "the second flush completed after $(((t1 - t0) / 1000000)) ms, while the first was still syncing"
+}
+
 # ---- d06: module references taken and dropped by the kernel (.owner) -----
 # A control file being closed (release sleeping in a test hook) still pins
 # the module: rmmod must fail until the close is over.
@@ -330,7 +353,7 @@ test_d08_no_leak_after_rmmod() {
             if (a >= lo && a < hi) hit[rep] = 1
         }
         END { n = 0; for (r in hit) n++; print n }' "$OUT/logs/d08.kmemleak")
-    expect_eq "$ours" 0 "kmemleak reports from zloop_rs (see "$OUT/logs/d08.kmemleak")"
+    expect_eq "$ours" 0 "kmemleak reports from zloop_rs (see tests/out/logs/d08.kmemleak)"
 }
 
 # ---- d09: writes wait while the backing file system is frozen ------------
@@ -354,6 +377,38 @@ test_d09_write_waits_for_frozen_backing_fs() {
     wait $pid
     expect_eq "$(cat /tmp/d09.out)" OK "write after the thaw"
     pr_ok $D 0 65536 2
+}
+
+# A flush with discard_write_cache records write pointers in extended
+# attributes: on a frozen file system that waits too (it used to modify the
+# frozen file system, which ext4 reports with a warning). Zone files on an
+# ext4 image of their own.
+test_d09_flush_with_discard_write_cache_waits_for_frozen_fs() {
+    need_cmd mkfs.ext4
+    local img=/var/local/ext4.img mnt=/tmp/zl-ext4 loopdev
+    truncate -s 1G $img && mkfs.ext4 -q -F $img || fail "mkfs.ext4"
+    loopdev=$(losetup -f --show $img) || fail "losetup"
+    udevadm settle 2> /dev/null || true   # (not a check: udev may be absent)
+    mkdir -p $mnt && mount $loopdev $mnt && mkdir -p $mnt/0 || fail "mount ext4 image"
+    trap "fsfreeze -u $mnt 2> /dev/null; umount $mnt 2> /dev/null; losetup -d $loopdev" EXIT
+    load_rs
+    ctl_ok "add id=0,$G,discard_write_cache,base_dir=$mnt"
+    wait_for $D
+    pw_ok $D $((2 * ZB)) 65536 1
+    fsfreeze -f $mnt || fail "fsfreeze"
+    zctl fsync $D > /tmp/d09-flush.out &
+    local pid=$!
+    sleep 2
+    if ! kill -0 $pid 2> /dev/null; then
+        fsfreeze -u $mnt
+        fail "a flush recorded write pointers on the frozen file system"
+    fi
+    fsfreeze -u $mnt || fail "thaw"
+    wait $pid
+    expect_eq "$(cat /tmp/d09-flush.out)" OK "flush after the thaw"
+    expect_eq "$(wp_xattr "$mnt/0/seq-000002")" $((2 * ZS + 128)) "recorded wp of zone 2"
+    dev_remove 0
+    umount $mnt || fail "umount ext4 image"
 }
 
 test_d09_fio_verify_across_a_freeze() {
@@ -395,4 +450,22 @@ test_d10_fail_io_timeout_times_out_a_request() {
     [[ $(($(date +%s) - t0)) -lt 20 ]] || fail "the timeout took $(($(date +%s) - t0)) s"
     echo 0 > /sys/block/zloop0/io-timeout-fail
     pr_ok $D 0 4096 zero
+}
+
+# The same for a request that does not complete in place: a short read (an
+# empty sequential zone reads as zeroes) goes through blk_mq_complete_request.
+test_d10_fail_io_timeout_times_out_a_short_read() {
+    local fi=/sys/kernel/debug/fail_io_timeout
+    [[ -d $fi ]] || skip "no fail_io_timeout in this kernel (CONFIG_FAIL_IO_TIMEOUT)"
+    load_rs
+    dev_add 0 "$G"
+    trap 'echo 0 > /sys/block/zloop0/io-timeout-fail 2> /dev/null; echo 0 > '"$fi"'/probability' EXIT
+    echo 1000 > /sys/block/zloop0/queue/io_timeout
+    echo 0 > $fi/verbose
+    echo 100 > $fi/probability
+    echo 1 > $fi/times
+    echo 1 > /sys/block/zloop0/io-timeout-fail
+    expect_eq "$(pr $D $((2 * ZB)) 4096 zero)" ETIMEDOUT "short read picked by fail_io_timeout"
+    echo 0 > /sys/block/zloop0/io-timeout-fail
+    pr_ok $D $((2 * ZB)) 4096 zero
 }

@@ -1529,3 +1529,19 @@ fn stable_mark_follows_reset_and_reread() {
     assert_eq!(d.flushed(6), 6 * ZS + 4);
     check(&d);
 }
+
+/// A zone that filled up since the last flush is stable up to its capacity
+/// at the next one, so a later re-read that finds it shorter (a failed last
+/// write) pulls the mark back to what the file has, not to an older flush.
+#[test]
+fn flush_of_a_full_zone_marks_its_capacity() {
+    let mut d = make(geo(NR, CONV, 12, 0));
+    d.restore(4, 2);
+    write(&mut d, 4, 10).unwrap();
+    assert_eq!(d.cond(4), Cond::Full);
+    assert!(d.record_flushed(4));
+    assert_eq!(d.flushed(4), 4 * ZS + 12);
+    d.set_written(4, 8);
+    assert_eq!((d.cond(4), d.flushed(4)), (Cond::Closed, 4 * ZS + 8));
+    check(&d);
+}
