@@ -26,6 +26,7 @@ use kernel::{
     new_mutex, new_spinlock,
     prelude::*,
     sync::{
+        aref::ARef,
         atomic::{Acquire, Atomic, AtomicFlag, Full, Relaxed, Release},
         Arc, Mutex, SpinLock,
     },
@@ -35,6 +36,7 @@ use crate::{
     control::Reservation,
     hooks,
     kapi::{
+        self,
         blk::{DiskConfig, Driver, GenDisk, Op, Queued, Request, RequestRef, TagSet, ZoneReporter},
         vfs::{self, falloc, flags::*, BackingFile},
         wq::Workqueue,
@@ -191,13 +193,16 @@ fn flags(n: usize) -> Result<KVVec<AtomicFlag>> {
     Ok(v)
 }
 
-/// Opens (creating them for a new device) the zone files of device `id`,
-/// checks and sets up each one, and sets the write pointers of `zones` from
-/// the sequential ones. Returns the files and the device block size.
+/// Opens (creating them for a new device) the zone files of device `id` in
+/// `dir`, checks and sets up each one, and sets the write pointers of
+/// `zones` from the sequential ones. Returns the files and the device block
+/// size. Stops with EINTR when the caller is killed; on any failure the files
+/// it created are removed again.
 fn open_zone_files(
     opts: &AddOptions<'_>,
     geo: &Geometry,
     id: u32,
+    dir: &File,
     zones: &mut Zones<KVVec<ZoneMeta>>,
 ) -> Result<(KVVec<BackingFile>, u32)> {
     // Existing zone files mean this device is being restored.
@@ -207,17 +212,18 @@ fn open_zone_files(
             .is_ok()
     });
     let mut oflags = O_RDWR;
-    if !restore {
-        oflags |= O_CREAT;
-    }
     if !opts.buffered_io {
         oflags |= O_DIRECT;
     }
-    let mut files = KVVec::with_capacity(geo.nr_zones as usize, GFP_KERNEL)?;
+    let mut opening = Opening::new(dir, id, geo.nr_zones)?;
     let mut block_size = 0;
     for z in 0..geo.nr_zones {
+        if kapi::fatal_signal_pending() {
+            pr_err!("zloop{}: add interrupted by a fatal signal\n", id);
+            return Err(EINTR);
+        }
         let p = path(opts.base_dir, id, Some((zone_kind(geo, z), z)))?;
-        let file = vfs::open(cstr(&p)?, oflags, 0o600).inspect_err(|e| {
+        let (file, created) = open_zone_file(cstr(&p)?, oflags, !restore).inspect_err(|e| {
             pr_err!(
                 "cannot open zone {} file {} (error {})\n",
                 z,
@@ -225,8 +231,9 @@ fn open_zone_files(
                 e.to_errno()
             );
         })?;
+        let file = opening.push(file, created)?;
         if block_size == 0 {
-            block_size = vfs::block_size(&file);
+            block_size = vfs::block_size(file);
             if geo.zone_capacity_sectors % u64::from(block_size >> 9).max(1) != 0 {
                 pr_err!(
                     "zone capacity is not aligned to the block size {} B\n",
@@ -235,11 +242,7 @@ fn open_zone_files(
                 return Err(EINVAL);
             }
         }
-        let zf = ZoneFileRef {
-            file: &file,
-            path: &p,
-            z,
-        };
+        let zf = ZoneFileRef { file, path: &p, z };
         if z < geo.nr_conv_zones {
             zf.set_up_conventional(geo, restore)?;
         } else {
@@ -249,9 +252,78 @@ fn open_zone_files(
                 zf.record_stable_wp(zones.cond(z).is_active(), zones.wp(z))?;
             }
         }
-        files.push(BackingFile::new(file), GFP_KERNEL)?;
     }
-    Ok((files, block_size))
+    Ok((opening.finish(), block_size))
+}
+
+/// Opens zone file `path` with `oflags`; with `create`, creates it if it does
+/// not exist. Returns the file and whether this call created it.
+fn open_zone_file(path: &CStr, oflags: u32, create: bool) -> Result<(ARef<File>, bool)> {
+    if create {
+        match vfs::open(path, oflags | O_CREAT | O_EXCL, 0o600) {
+            Ok(file) => return Ok((file, true)),
+            Err(e) if e == EEXIST => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok((vfs::open(path, oflags, 0)?, false))
+}
+
+/// The zone files an `add` opened so far. Dropped before [`Opening::finish`]
+/// (the add failed), it removes the files the add created, so that a failed
+/// or interrupted add of a new device leaves its directory as it was.
+struct Opening<'a> {
+    dir: &'a File,
+    id: u32,
+    nr_zones: u32,
+    files: KVVec<BackingFile>,
+    created: KVVec<bool>,
+}
+
+impl<'a> Opening<'a> {
+    fn new(dir: &'a File, id: u32, nr_zones: u32) -> Result<Self> {
+        let n = nr_zones as usize;
+        Ok(Opening {
+            dir,
+            id,
+            nr_zones,
+            files: KVVec::with_capacity(n, GFP_KERNEL)?,
+            created: KVVec::with_capacity(n, GFP_KERNEL)?,
+        })
+    }
+
+    /// Adds the next zone file; returns it.
+    fn push(&mut self, file: ARef<File>, created: bool) -> Result<&File> {
+        self.created.push(created, GFP_KERNEL)?;
+        self.files.push(BackingFile::new(file), GFP_KERNEL)?;
+        Ok(self.files[self.files.len() - 1].file())
+    }
+
+    /// The add succeeded: the files are the device's.
+    fn finish(mut self) -> KVVec<BackingFile> {
+        core::mem::take(&mut self.files)
+    }
+}
+
+impl Drop for Opening<'_> {
+    fn drop(&mut self) {
+        if self.files.is_empty() {
+            return;
+        }
+        let mut removed = 0;
+        for (f, &created) in self.files.iter().zip(self.created.iter()) {
+            if created && vfs::unlink(self.dir, f.file()).is_ok() {
+                removed += 1;
+            }
+        }
+        pr_err!(
+            "zloop{}: add failed after {} of {} zone files; removed the {} it created\n",
+            self.id,
+            self.files.len(),
+            self.nr_zones,
+            removed
+        );
+    }
 }
 
 /// A zone file being opened by `add`, for its checks and log lines.
@@ -391,7 +463,7 @@ impl Device {
             meta.push(ZoneMeta::INIT, GFP_KERNEL)?;
         }
         let mut zones = Zones::new(geo, meta).ok_or(EINVAL)?;
-        let (files, block_size) = open_zone_files(opts, &geo, nr, &mut zones)?;
+        let (files, block_size) = open_zone_files(opts, &geo, nr, &dir, &mut zones)?;
 
         Arc::pin_init(
             try_pin_init!(Device {

@@ -37,4 +37,14 @@ extern "C" {
     fn zloop_rs_kiocb_start_write(iocb: *mut kernel::bindings::kiocb);
     fn zloop_rs_kiocb_end_write(iocb: *mut kernel::bindings::kiocb);
     fn zloop_rs_should_fake_timeout(rq: *mut kernel::bindings::request) -> bool;
+    fn zloop_rs_inode_lock_parent(inode: *mut kernel::bindings::inode);
+    fn zloop_rs_inode_unlock(inode: *mut kernel::bindings::inode);
+    fn zloop_rs_fatal_signal_pending() -> bool;
+}
+
+/// Whether the current task was killed (a fatal signal is pending): a long
+/// operation it asked for should stop.
+pub(crate) fn fatal_signal_pending() -> bool {
+    // SAFETY: reads the current task's pending signals; no precondition.
+    unsafe { zloop_rs_fatal_signal_pending() }
 }

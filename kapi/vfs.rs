@@ -28,6 +28,8 @@ pub(crate) mod flags {
     pub(crate) const O_RDWR: u32 = bindings::O_RDWR;
     /// Create the file if it does not exist.
     pub(crate) const O_CREAT: u32 = bindings::O_CREAT;
+    /// With `O_CREAT`: fail with EEXIST if the file exists.
+    pub(crate) const O_EXCL: u32 = bindings::O_EXCL;
     /// Direct I/O, bypassing the page cache.
     pub(crate) const O_DIRECT: u32 = bindings::O_DIRECT;
     /// Fail unless the path is a directory.
@@ -193,6 +195,38 @@ pub(crate) fn remove_xattr(file: &File, name: &CStr) -> Result {
         // SAFETY: as in `set_xattr`.
         unsafe { bindings::vfs_removexattr((*(*p).mnt).mnt_idmap, (*p).dentry, name.as_char_ptr()) }
     })
+}
+
+/// Removes the directory entry of `file`, which must be in directory `dir`
+/// (`vfs_unlink` under the directory's lock, with write access to the
+/// mount). ENOENT if the file is no longer there.
+pub(crate) fn unlink(dir: &File, file: &File) -> Result {
+    // SAFETY: `dir` is a live file.
+    to_result(unsafe { bindings::mnt_want_write_file(dir.as_ptr()) })?;
+    let p = path_of(file);
+    // SAFETY: both files are live, so their inodes, dentries and mounts are
+    // valid, and the open file holds its dentry. The parent is checked and
+    // the entry removed under the directory's lock, as `do_unlinkat` does.
+    let ret = unsafe {
+        let dir_inode = (*dir.as_ptr()).f_inode;
+        let dentry = (*p).dentry;
+        super::zloop_rs_inode_lock_parent(dir_inode);
+        let ret = if (*dentry).d_parent == (*path_of(dir)).dentry {
+            bindings::vfs_unlink(
+                (*(*p).mnt).mnt_idmap,
+                dir_inode,
+                dentry,
+                core::ptr::null_mut(),
+            )
+        } else {
+            -(bindings::ENOENT as c_int)
+        };
+        super::zloop_rs_inode_unlock(dir_inode);
+        ret
+    };
+    // SAFETY: drops the write access taken above.
+    unsafe { bindings::mnt_drop_write_file(dir.as_ptr()) };
+    to_result(ret)
 }
 
 /// Waits until no direct I/O runs on the inode of `file` (`inode_dio_wait`).

@@ -1,0 +1,106 @@
+# SPDX-License-Identifier: GPL-2.0
+# Huge and failing adds stay under control (issue 10, item 6): an add that
+# creates millions of zone files stops promptly when its caller is killed,
+# does not hold up commands for other ids, and an add that runs out of space
+# or memory midway fails with a clear errno; in every case the zone files it
+# created are removed again.
+# shellcheck shell=bash
+
+G="capacity_mb=512,zone_size_mb=64,conv_zones=2"
+
+# nfiles DIR: entries in DIR
+nfiles() { find "$1" -mindepth 1 -maxdepth 1 | wc -l; }
+
+# wait_exit PID SECONDS: whether PID ended within SECONDS
+wait_exit() {
+    local i
+    for ((i = 0; i < $2 * 10; i++)); do
+        kill -0 "$1" 2> /dev/null || return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+test_huge_add_stops_on_sigkill_and_leaves_nothing() {
+    load_rs
+    mkdir -p "$BASE/0" "$BASE/1"
+    # 8,388,607 zones of 256 MiB: minutes of file creation
+    zctl write $CTL "add id=0,capacity_mb=2147483647" > /tmp/huge.out &
+    local pid=$! i
+    for ((i = 0; i < 300; i++)); do
+        [[ $(nfiles "$BASE/0") -gt 100 ]] && break
+        sleep 0.1
+    done
+    [[ $(nfiles "$BASE/0") -gt 100 ]] || fail "the huge add created no files in 30 s"
+    # commands for other ids are not held up meanwhile
+    local t0=$SECONDS
+    ctl_ok "add id=1,$G"
+    wait_for /dev/zloop1
+    dev_remove 1
+    [[ $((SECONDS - t0)) -lt 20 ]] || fail "add/remove of id 1 took $((SECONDS - t0)) s during the huge add"
+    # it stops at once; removing what it created takes as long as creating it
+    kill -KILL $pid
+    wait_exit $pid 60 || fail "the huge add still runs 60 s after SIGKILL ($(nfiles "$BASE/0") files)"
+    wait $pid 2> /dev/null
+    expect_eq "$(nfiles "$BASE/0")" 0 "zone files left by the killed add"
+    [[ -e /sys/block/zloop0 ]] && fail "zloop0 exists after the killed add"
+    klog_has 'zloop0: add interrupted by a fatal signal' || fail "no 'interrupted' line"
+    dev_add 0 "$G"
+    dev_remove 0
+}
+
+# Zone files on a tmpfs with room for 40 inodes: the add of 64 zones fails
+# with ENOSPC at the 40th file or so, and removes the ones it created.
+test_add_out_of_inodes_fails_with_enospc_and_leaves_nothing() {
+    local mnt=/tmp/zl-small
+    mkdir -p $mnt && mount -t tmpfs -o size=256m,nr_inodes=40 zl-small $mnt || fail "mount tmpfs"
+    mkdir -p $mnt/0 || fail "mkdir"
+    load_rs
+    dmesg_mark
+    ctl_err ENOSPC "add id=0,capacity_mb=256,zone_size_mb=4,conv_zones=0,base_dir=$mnt"
+    expect_eq "$(nfiles $mnt/0)" 0 "zone files left by the failed add"
+    klog_has 'zloop0: add failed after [0-9]+ of 64 zone files; removed the [0-9]+ it created' \
+        || fail "no 'add failed' line"
+    [[ -e /sys/block/zloop0 ]] && fail "zloop0 exists after the failed add"
+    # with room again, the same add works
+    umount $mnt && mount -t tmpfs -o size=256m zl-small $mnt && mkdir -p $mnt/0 || fail "remount tmpfs"
+    ctl_ok "add id=0,capacity_mb=256,zone_size_mb=4,conv_zones=0,base_dir=$mnt"
+    wait_for /dev/zloop0
+    dev_remove 0
+    umount $mnt || fail "umount"
+}
+
+# Allocation failures (failslab, debug kernels) at several points of an add:
+# ENOMEM, nothing created left behind, no device, and the module still
+# unloads (no leaked reference). Zone files on tmpfs: an allocation failing
+# inside an XFS transaction would shut the scratch file system down.
+test_add_with_failing_allocations_fails_with_enomem_and_leaves_nothing() {
+    local fs=/sys/kernel/debug/failslab mnt=/tmp/zl-fs
+    [[ -d $fs ]] || skip "no failslab in this kernel (CONFIG_FAILSLAB, debug flavours)"
+    mkdir -p $mnt && mount -t tmpfs -o size=1g zl-fs $mnt && mkdir -p $mnt/0 || fail "mount tmpfs"
+    load_rs
+    trap 'echo 0 > '"$fs"'/probability; umount '"$mnt"' 2> /dev/null' EXIT
+    echo Y > $fs/task-filter
+    echo 0 > $fs/verbose
+    echo 100 > $fs/probability
+    local n r failed=0
+    for n in 5 50 200 800 2000; do
+        echo "$n" > $fs/interval
+        echo 1 > $fs/times
+        r=$(bash -c 'echo 1 > /proc/self/make-it-fail; exec zctl write "$1" "$2"' _ $CTL \
+            "add id=0,capacity_mb=4096,zone_size_mb=4,conv_zones=8,base_dir=$mnt")
+        if [[ $r == OK ]]; then
+            # the failure hit nothing (or a retried allocation): a device
+            dev_remove 0
+            rm -f $mnt/0/*
+            continue
+        fi
+        failed=$((failed + 1))
+        expect_eq "$r" ENOMEM "add with allocation $n failing"
+        expect_eq "$(nfiles $mnt/0)" 0 "zone files left by the add with allocation $n failing"
+        [[ -e /sys/block/zloop0 ]] && fail "zloop0 exists after a failed add"
+    done
+    echo 0 > $fs/probability
+    [[ $failed -gt 0 ]] || fail "no add failed: failslab did not reach the add"
+    rmmod zloop_rs || fail "rmmod after the failed adds"
+}
