@@ -25,6 +25,9 @@ mod options_tests;
 mod options_proptest;
 
 #[cfg(test)]
+mod options_corpus;
+
+#[cfg(test)]
 mod zone_tests;
 
 #[cfg(test)]
