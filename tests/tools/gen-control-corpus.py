@@ -439,7 +439,7 @@ BOUNDARY_D = BOUNDARY_U + [-(1 << 31), -(1 << 31) - 1, -((1 << 31) - 1), -(1 << 
 SEPARATORS = [b",", b",", b",", b"\n", b",,", b",\n", b"\n\n", b",,,,"]
 
 
-def num_text(r, v, kind, style=None):
+def num_text(r, v, style=None):
     """A spelling of the integer v (maybe negative) in decimal, hex or octal."""
     style = r.randrange(8) if style is None else style
     neg, m = v < 0, abs(v)
@@ -501,7 +501,6 @@ def cheap_add(r, setup="none", base=Ellipsis, want_id=Ellipsis):
         if r.randrange(6) == 0:
             toks.append((f, None))
     r.shuffle(toks)
-    # conv_zones must come out below nr_zones whatever order: fix max_open last
     if r.randrange(4) == 0:
         toks.append(("max_open_zones", b"0"))
     return toks
@@ -606,9 +605,9 @@ def g_boundary(r, k):
     name = r.choice(NUMERIC)
     vals = BOUNDARY_D if name == "id" else BOUNDARY_U + [-1, -(1 << 31), -(1 << 63)]
     v = vals[k % len(vals)] if k < len(vals) else r.choice(vals)
-    text = num_text(r, v, "d", style=0 if r.randrange(2) else None)
+    text = num_text(r, v, style=0 if r.randrange(2) else None)
     if r.randrange(5) == 0:
-        return b"remove id=" + num_text(r, v, "d"), "none"
+        return b"remove id=" + num_text(r, v), "none"
     toks = [(n, x) for n, x in cheap_add(r) if n != name]
     if r.randrange(3) == 0:   # a directory that does not exist: big values stay cheap
         toks = [(n, x) for n, x in toks if n != "base_dir"] + [("base_dir", r.choice(BAD_BASES[:5]))]
@@ -808,7 +807,7 @@ def g_remove(r, k):
              b"remove id=1,zone_size_mb=16384"]
     if k < len(fixed):
         return fixed[k], "none"
-    return render(r, [("id", num_text(r, r.choice(BOUNDARY_D + [0, 1, 2, 3]), "d"))], op=b"remove"), "none"
+    return render(r, [("id", num_text(r, r.choice(BOUNDARY_D + [0, 1, 2, 3])))], op=b"remove"), "none"
 
 
 def g_live_device(r, k):
