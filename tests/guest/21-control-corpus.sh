@@ -33,6 +33,8 @@ test_malformed_control_input_matches_c_zloop() {
     local dir=$OUT/logs/21-control-corpus drv out rc bad
     rm -rf "$dir"
     mkdir -p "$dir" || fail "cannot create $dir"
+    # the fixture (the runner rebuilds it per command, and removes it at the end)
+    trap 'rm -rf /var/local/zloop-corpus' EXIT
     python3 "$gen" --seed "$CORPUS_SEED" --count "$CORPUS_COUNT" --stats --out "$dir/corpus.txt" \
         2> "$dir/stats.txt" || fail "corpus generator: $(tail -n 1 "$dir/stats.txt")"
     expect_eq "$(grep -vc '^#' "$dir/corpus.txt")" "$CORPUS_COUNT" "commands in the corpus"
