@@ -100,6 +100,9 @@ fn add(mut opts: AddOptions<'_>) -> Result {
     });
     // On failure, dropping what was made releases the id (not under the lock).
     let (dev, disk) = made.map_err(|e| {
+        if e == ENOMEM {
+            pr_err!("not enough memory for a device of {} zones\n", geo.nr_zones);
+        }
         // A missing directory or zone file is a configuration error.
         if e == ENOENT {
             EINVAL

@@ -184,11 +184,18 @@ fn name_of(id: u32) -> Result<KVec<u8>> {
     Ok(n.0)
 }
 
-/// `n` cleared atomic flags.
-fn flags(n: usize) -> Result<KVVec<AtomicFlag>> {
-    let mut v = KVVec::with_capacity(n, GFP_KERNEL)?;
+/// Allocation flags of the per-zone tables, whose size comes from the
+/// user's geometry: when it is too large the add fails with ENOMEM and says
+/// so itself (`control::add`); the allocator must not warn.
+fn table_gfp() -> kernel::alloc::Flags {
+    GFP_KERNEL | __GFP_NOWARN
+}
+
+/// A per-zone table of `n` entries made by `init`.
+fn table<T>(n: usize, init: impl Fn() -> T) -> Result<KVVec<T>> {
+    let mut v = KVVec::with_capacity(n, table_gfp())?;
     for _ in 0..n {
-        v.push(AtomicFlag::new(false), GFP_KERNEL)?;
+        v.push(init(), table_gfp())?;
     }
     Ok(v)
 }
@@ -287,15 +294,15 @@ impl<'a> Opening<'a> {
             dir,
             id,
             nr_zones,
-            files: KVVec::with_capacity(n, GFP_KERNEL)?,
-            created: KVVec::with_capacity(n, GFP_KERNEL)?,
+            files: KVVec::with_capacity(n, table_gfp())?,
+            created: KVVec::with_capacity(n, table_gfp())?,
         })
     }
 
     /// Adds the next zone file; returns it.
     fn push(&mut self, file: ARef<File>, created: bool) -> Result<&File> {
-        self.created.push(created, GFP_KERNEL)?;
-        self.files.push(BackingFile::new(file), GFP_KERNEL)?;
+        self.created.push(created, table_gfp())?;
+        self.files.push(BackingFile::new(file), table_gfp())?;
         Ok(self.files[self.files.len() - 1].file())
     }
 
@@ -458,10 +465,7 @@ impl Device {
         }
 
         let n = geo.nr_zones as usize;
-        let mut meta = KVVec::with_capacity(n, GFP_KERNEL)?;
-        for _ in 0..n {
-            meta.push(ZoneMeta::INIT, GFP_KERNEL)?;
-        }
+        let meta = table(n, || ZoneMeta::INIT)?;
         let mut zones = Zones::new(geo, meta).ok_or(EINVAL)?;
         let (files, block_size) = open_zone_files(opts, &geo, nr, &dir, &mut zones)?;
 
@@ -480,15 +484,15 @@ impl Device {
                 prealloc_bytes: u64::from(prealloc_mb) << 20,
                 prealloc_ok: AtomicFlag::new(prealloc_mb != 0),
                 files,
-                suspect: flags(n)?,
-                unsynced: flags(n)?,
+                suspect: table(n, || AtomicFlag::new(false))?,
+                unsynced: table(n, || AtomicFlag::new(false))?,
                 flush_lock <- new_mutex!(()),
                 locks: KVBox::pin_slice(
                     |_| try_pin_init!(ZoneLock {
                         lock <- new_mutex!(ZoneFile { prealloc_end: 0 })
                     }? Error),
                     n,
-                    GFP_KERNEL,
+                    table_gfp(),
                 )?,
                 zones <- new_spinlock!(zones),
                 _id: reservation,

@@ -104,3 +104,17 @@ test_add_with_failing_allocations_fails_with_enomem_and_leaves_nothing() {
     [[ $failed -gt 0 ]] || fail "no add failed: failslab did not reach the add"
     rmmod zloop_rs || fail "rmmod after the failed adds"
 }
+
+# A geometry too large to hold in memory (4,294,967,295 zones) fails at once
+# with ENOMEM and one line saying so: no allocator warning (the harness
+# fails a test whose kernel log has one), no file created.
+test_add_of_an_impossibly_large_device_is_enomem_without_warning() {
+    load_rs
+    mkdir -p "$BASE/0"
+    dmesg_mark
+    ctl_err ENOMEM "add id=0,capacity_mb=4294967295,zone_size_mb=1"
+    klog_has 'not enough memory for a device of 4294967295 zones' || fail "no line saying why"
+    expect_eq "$(nfiles "$BASE/0")" 0 "zone files left"
+    [[ -e /sys/block/zloop0 ]] && fail "zloop0 exists"
+    dev_add 0 "$G"
+}
