@@ -87,3 +87,7 @@ kernel_key() { # flavour
 kernel_build_dir() { # flavour
     printf '%s/kernel/%s-%s-%s\n' "$ZLOOP_CACHE" "$1" "$(linux_src_version)" "$(kernel_key "$1")"
 }
+
+# A guest kernel log line that means the kernel is unhappy (tools/vm fails the
+# run on it; the power-cut tests check the logs of the VMs they kill).
+KERNEL_BAD_RE='(WARNING:|BUG:|Oops|kernel BUG|general protection fault|Kernel panic|KASAN:|UBSAN:|KFENCE:|possible circular locking|possible recursive locking|inconsistent lock state|blocked for more than|rust_kernel: panicked|Call Trace:)'
