@@ -7,13 +7,14 @@
  */
 #include <linux/blk-mq.h>
 #include <linux/fs.h>
+#include <linux/mount.h>
+#include <linux/namei.h>
 #include <linux/sched/signal.h>
 
 void zloop_rs_kiocb_start_write(struct kiocb *iocb);
 void zloop_rs_kiocb_end_write(struct kiocb *iocb);
 bool zloop_rs_should_fake_timeout(struct request *rq);
-void zloop_rs_inode_lock_parent(struct inode *inode);
-void zloop_rs_inode_unlock(struct inode *inode);
+int zloop_rs_unlink(struct file *dir, struct file *file);
 bool zloop_rs_fatal_signal_pending(void);
 
 /* Freeze protection of an async write, taken by the submitter (loop.c does the same). */
@@ -34,15 +35,32 @@ bool zloop_rs_should_fake_timeout(struct request *rq)
 	return blk_should_fake_timeout(rq->q);
 }
 
-/* Locks a directory for a change of its entries (unlink). */
-void zloop_rs_inode_lock_parent(struct inode *inode)
+/*
+ * Removes the directory entry of the open @file from the open directory @dir,
+ * as do_unlinkat() does once it has looked the name up: write access to the
+ * mount, the parent locked and the entry checked (still hashed, still in @dir,
+ * @dir not deleted) by start_removing_dentry(). -EINVAL or -ENOENT if the
+ * entry is no longer there.
+ */
+int zloop_rs_unlink(struct file *dir, struct file *file)
 {
-	inode_lock_nested(inode, I_MUTEX_PARENT);
-}
+	struct dentry *parent = dir->f_path.dentry;
+	struct dentry *child;
+	int err;
 
-void zloop_rs_inode_unlock(struct inode *inode)
-{
-	inode_unlock(inode);
+	err = mnt_want_write_file(dir);
+	if (err)
+		return err;
+	child = start_removing_dentry(parent, file->f_path.dentry);
+	if (IS_ERR(child)) {
+		err = PTR_ERR(child);
+	} else {
+		err = vfs_unlink(mnt_idmap(dir->f_path.mnt), d_inode(parent),
+				 child, NULL);
+		end_removing(child);
+	}
+	mnt_drop_write_file(dir);
+	return err;
 }
 
 /* The current task was killed (SIGKILL, or a fatal signal it does not handle). */

@@ -37,8 +37,10 @@ extern "C" {
     fn zloop_rs_kiocb_start_write(iocb: *mut kernel::bindings::kiocb);
     fn zloop_rs_kiocb_end_write(iocb: *mut kernel::bindings::kiocb);
     fn zloop_rs_should_fake_timeout(rq: *mut kernel::bindings::request) -> bool;
-    fn zloop_rs_inode_lock_parent(inode: *mut kernel::bindings::inode);
-    fn zloop_rs_inode_unlock(inode: *mut kernel::bindings::inode);
+    fn zloop_rs_unlink(
+        dir: *mut kernel::bindings::file,
+        file: *mut kernel::bindings::file,
+    ) -> kernel::ffi::c_int;
     fn zloop_rs_fatal_signal_pending() -> bool;
 }
 

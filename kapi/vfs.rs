@@ -197,36 +197,14 @@ pub(crate) fn remove_xattr(file: &File, name: &CStr) -> Result {
     })
 }
 
-/// Removes the directory entry of `file`, which must be in directory `dir`
-/// (`vfs_unlink` under the directory's lock, with write access to the
-/// mount). ENOENT if the file is no longer there.
+/// Removes the directory entry of `file`, which must be in directory `dir`,
+/// as `unlink(2)` would once it has the entry: with write access to the
+/// mount and under the directory's lock, after checking that the entry is
+/// still there (EINVAL or ENOENT if it is not).
 pub(crate) fn unlink(dir: &File, file: &File) -> Result {
-    // SAFETY: `dir` is a live file.
-    to_result(unsafe { bindings::mnt_want_write_file(dir.as_ptr()) })?;
-    let p = path_of(file);
-    // SAFETY: both files are live, so their inodes, dentries and mounts are
-    // valid, and the open file holds its dentry. The parent is checked and
-    // the entry removed under the directory's lock, as `do_unlinkat` does.
-    let ret = unsafe {
-        let dir_inode = (*dir.as_ptr()).f_inode;
-        let dentry = (*p).dentry;
-        super::zloop_rs_inode_lock_parent(dir_inode);
-        let ret = if (*dentry).d_parent == (*path_of(dir)).dentry {
-            bindings::vfs_unlink(
-                (*(*p).mnt).mnt_idmap,
-                dir_inode,
-                dentry,
-                core::ptr::null_mut(),
-            )
-        } else {
-            -(bindings::ENOENT as c_int)
-        };
-        super::zloop_rs_inode_unlock(dir_inode);
-        ret
-    };
-    // SAFETY: drops the write access taken above.
-    unsafe { bindings::mnt_drop_write_file(dir.as_ptr()) };
-    to_result(ret)
+    // SAFETY: both files are live for the call; the helper takes its own
+    // references and locks (see kapi/helpers.c).
+    to_result(unsafe { super::zloop_rs_unlink(dir.as_ptr(), file.as_ptr()) })
 }
 
 /// Waits until no direct I/O runs on the inode of `file` (`inode_dio_wait`).
