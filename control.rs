@@ -94,15 +94,14 @@ fn add(mut opts: AddOptions<'_>) -> Result {
     opts.nr_queues = opts.nr_queues.min(kapi::online_cpus());
     let module = ModuleRef::try_get()?;
     let id = global::devices()?.reserve(opts.id)?;
-    let made = Device::create(&opts, geo, id, crate::prealloc_mb()).and_then(|dev| {
+    let made = Device::create(&opts, geo, id, crate::prealloc_mb()).and_then(|(dev, new)| {
         let disk = Device::add_disk(&dev)?;
+        new.keep();
         Ok((dev, disk))
     });
-    // On failure, dropping what was made releases the id (not under the lock).
+    // On failure, dropping what was made releases the id (not under the lock)
+    // and removes the zone files the add created.
     let (dev, disk) = made.map_err(|e| {
-        if e == ENOMEM {
-            pr_err!("not enough memory for a device of {} zones\n", geo.nr_zones);
-        }
         // A missing directory or zone file is a configuration error.
         if e == ENOENT {
             EINVAL

@@ -186,7 +186,7 @@ fn name_of(id: u32) -> Result<KVec<u8>> {
 
 /// Allocation flags of the per-zone tables, whose size comes from the
 /// user's geometry: when it is too large the add fails with ENOMEM and says
-/// so itself (`control::add`); the allocator must not warn.
+/// so itself ([`Tables::new`]); the allocator must not warn.
 fn table_gfp() -> kernel::alloc::Flags {
     GFP_KERNEL | __GFP_NOWARN
 }
@@ -200,18 +200,59 @@ fn table<T>(n: usize, init: impl Fn() -> T) -> Result<KVVec<T>> {
     Ok(v)
 }
 
-/// Opens (creating them for a new device) the zone files of device `id` in
-/// `dir`, checks and sets up each one, and sets the write pointers of
-/// `zones` from the sequential ones. Returns the files and the device block
-/// size. Stops with EINTR when the caller is killed; on any failure the files
-/// it created are removed again.
+/// The per-zone tables of a device, allocated before `add` touches a file.
+struct Tables {
+    meta: KVVec<ZoneMeta>,
+    files: KVVec<BackingFile>,
+    suspect: KVVec<AtomicFlag>,
+    unsynced: KVVec<AtomicFlag>,
+    locks: Pin<KVBox<[ZoneLock]>>,
+}
+
+impl Tables {
+    fn new(id: u32, n: usize) -> Result<Self> {
+        let tables = || -> Result<Self> {
+            Ok(Tables {
+                meta: table(n, || ZoneMeta::INIT)?,
+                files: KVVec::with_capacity(n, table_gfp())?,
+                suspect: table(n, || AtomicFlag::new(false))?,
+                unsynced: table(n, || AtomicFlag::new(false))?,
+                locks: KVBox::pin_slice(
+                    |_| {
+                        try_pin_init!(ZoneLock {
+                        lock <- new_mutex!(ZoneFile { prealloc_end: 0 })
+                    }? Error)
+                    },
+                    n,
+                    table_gfp(),
+                )?,
+            })
+        };
+        tables().inspect_err(|e| {
+            if *e == ENOMEM {
+                pr_err!(
+                    "zloop{}: not enough memory for the tables of {} zones\n",
+                    id,
+                    n
+                );
+            }
+        })
+    }
+}
+
+/// Opens (creating them for a new device) the zone files of device `id`,
+/// checks and sets up each one, and sets the write pointers of `zones` from
+/// the sequential ones. Returns the files (in `files`, which has room for
+/// them) and the device block size. Records the files it creates in `new`.
+/// Stops with EINTR when the caller is killed.
 fn open_zone_files(
     opts: &AddOptions<'_>,
     geo: &Geometry,
-    id: u32,
-    dir: &File,
+    new: &mut NewFiles,
+    files: &mut KVVec<BackingFile>,
     zones: &mut Zones<KVVec<ZoneMeta>>,
-) -> Result<(KVVec<BackingFile>, u32)> {
+) -> Result<u32> {
+    let id = new.id;
     // Existing zone files mean this device is being restored.
     let restore = ["cnv", "seq"].iter().any(|kind| {
         path(opts.base_dir, id, Some((kind, 0)))
@@ -222,7 +263,6 @@ fn open_zone_files(
     if !opts.buffered_io {
         oflags |= O_DIRECT;
     }
-    let mut opening = Opening::new(dir, id, geo.nr_zones)?;
     let mut block_size = 0;
     for z in 0..geo.nr_zones {
         if kapi::fatal_signal_pending() {
@@ -230,15 +270,18 @@ fn open_zone_files(
             return Err(EINTR);
         }
         let p = path(opts.base_dir, id, Some((zone_kind(geo, z), z)))?;
-        let (file, created) = open_zone_file(cstr(&p)?, oflags, !restore).inspect_err(|e| {
-            pr_err!(
-                "cannot open zone {} file {} (error {})\n",
-                z,
-                ShowPath(&p),
-                e.to_errno()
-            );
-        })?;
-        let file = opening.push(file, created)?;
+        let file = open_zone_file(cstr(&p)?, oflags, (!restore).then_some(&mut *new)).inspect_err(
+            |e| {
+                pr_err!(
+                    "cannot open zone {} file {} (error {})\n",
+                    z,
+                    ShowPath(&p),
+                    e.to_errno()
+                );
+            },
+        )?;
+        files.push(BackingFile::new(file), table_gfp())?;
+        let file = files[files.len() - 1].file();
         if block_size == 0 {
             block_size = vfs::block_size(file);
             if geo.zone_capacity_sectors % u64::from(block_size >> 9).max(1) != 0 {
@@ -260,75 +303,81 @@ fn open_zone_files(
             }
         }
     }
-    Ok((opening.finish(), block_size))
+    Ok(block_size)
 }
 
-/// Opens zone file `path` with `oflags`; with `create`, creates it if it does
-/// not exist. Returns the file and whether this call created it.
-fn open_zone_file(path: &CStr, oflags: u32, create: bool) -> Result<(ARef<File>, bool)> {
-    if create {
-        match vfs::open(path, oflags | O_CREAT | O_EXCL, 0o600) {
-            Ok(file) => return Ok((file, true)),
+/// Opens zone file `path` with `oflags`. With `new`, creates the file if it
+/// does not exist and records it there. It is created without `O_DIRECT`
+/// and then reopened, so that a file system that refuses direct I/O leaves
+/// no file behind that `new` does not know.
+fn open_zone_file(path: &CStr, oflags: u32, new: Option<&mut NewFiles>) -> Result<ARef<File>> {
+    if let Some(new) = new {
+        match vfs::open(path, (oflags & !O_DIRECT) | O_CREAT | O_EXCL, 0o600) {
+            Ok(file) => {
+                new.push(file.clone())?;
+                return if oflags & O_DIRECT != 0 {
+                    vfs::open(path, oflags, 0)
+                } else {
+                    Ok(file)
+                };
+            }
             Err(e) if e == EEXIST => {}
             Err(e) => return Err(e),
         }
     }
-    Ok((vfs::open(path, oflags, 0)?, false))
+    vfs::open(path, oflags, 0)
 }
 
-/// The zone files an `add` opened so far. Dropped before [`Opening::finish`]
-/// (the add failed), it removes the files the add created, so that a failed
-/// or interrupted add of a new device leaves its directory as it was.
-struct Opening<'a> {
-    dir: &'a File,
+/// The zone files an `add` created. Dropped before [`NewFiles::keep`] (the
+/// add failed at any point, up to adding the disk), it removes them again,
+/// so that a failed or interrupted add of a new device leaves its
+/// directory as it was.
+pub(crate) struct NewFiles {
+    dir: ARef<File>,
     id: u32,
     nr_zones: u32,
-    files: KVVec<BackingFile>,
-    created: KVVec<bool>,
+    files: KVVec<ARef<File>>,
 }
 
-impl<'a> Opening<'a> {
-    fn new(dir: &'a File, id: u32, nr_zones: u32) -> Result<Self> {
-        let n = nr_zones as usize;
-        Ok(Opening {
+impl NewFiles {
+    fn new(dir: ARef<File>, id: u32, nr_zones: u32) -> Result<Self> {
+        Ok(NewFiles {
             dir,
             id,
             nr_zones,
-            files: KVVec::with_capacity(n, table_gfp())?,
-            created: KVVec::with_capacity(n, table_gfp())?,
+            files: KVVec::with_capacity(nr_zones as usize, table_gfp())?,
         })
     }
 
-    /// Adds the next zone file; returns it.
-    fn push(&mut self, file: ARef<File>, created: bool) -> Result<&File> {
-        self.created.push(created, table_gfp())?;
-        self.files.push(BackingFile::new(file), table_gfp())?;
-        Ok(self.files[self.files.len() - 1].file())
+    /// Records a created file (never allocates: there is room for every
+    /// zone).
+    fn push(&mut self, file: ARef<File>) -> Result {
+        self.files.push(file, table_gfp())?;
+        Ok(())
     }
 
-    /// The add succeeded: the files are the device's.
-    fn finish(mut self) -> KVVec<BackingFile> {
-        core::mem::take(&mut self.files)
+    /// The add succeeded: the files stay.
+    pub(crate) fn keep(mut self) {
+        self.files.clear();
     }
 }
 
-impl Drop for Opening<'_> {
+impl Drop for NewFiles {
     fn drop(&mut self) {
         if self.files.is_empty() {
             return;
         }
-        let mut removed = 0;
-        for (f, &created) in self.files.iter().zip(self.created.iter()) {
-            if created && vfs::unlink(self.dir, f.file()).is_ok() {
-                removed += 1;
-            }
-        }
+        let removed = self
+            .files
+            .iter()
+            .filter(|f| vfs::unlink(&self.dir, f).is_ok())
+            .count();
         pr_err!(
-            "zloop{}: add failed after {} of {} zone files; removed the {} it created\n",
+            "zloop{}: add failed; removed {} of the {} zone files it created (of {})\n",
             self.id,
+            removed,
             self.files.len(),
-            self.nr_zones,
-            removed
+            self.nr_zones
         );
     }
 }
@@ -441,13 +490,14 @@ fn zone_error(_: ZoneError) -> Error {
 impl Device {
     /// Opens (or creates) the zone files of device `id` and builds the
     /// device, which owns the id from now on; the caller then adds its disk
-    /// with [`Device::add_disk`].
+    /// with [`Device::add_disk`] and keeps the files created (the second
+    /// value) once that succeeded.
     pub(crate) fn create(
         opts: &AddOptions<'_>,
         geo: Geometry,
         reservation: Reservation,
         prealloc_mb: u32,
-    ) -> Result<Arc<Device>> {
+    ) -> Result<(Arc<Device>, NewFiles)> {
         let nr = reservation.id();
         let wq = Workqueue::new_unbound(cstr(&name_of(nr)?)?, {
             opts.nr_queues.saturating_mul(opts.queue_depth)
@@ -464,12 +514,12 @@ impl Device {
             check_user_xattrs(&dir, &dir_path)?;
         }
 
-        let n = geo.nr_zones as usize;
-        let meta = table(n, || ZoneMeta::INIT)?;
-        let mut zones = Zones::new(geo, meta).ok_or(EINVAL)?;
-        let (files, block_size) = open_zone_files(opts, &geo, nr, &dir, &mut zones)?;
+        let mut t = Tables::new(nr, geo.nr_zones as usize)?;
+        let mut new = NewFiles::new(dir, nr, geo.nr_zones)?;
+        let mut zones = Zones::new(geo, t.meta).ok_or(EINVAL)?;
+        let block_size = open_zone_files(opts, &geo, &mut new, &mut t.files, &mut zones)?;
 
-        Arc::pin_init(
+        let dev = Arc::pin_init(
             try_pin_init!(Device {
                 wq,
                 tag_set <- TagSet::new(opts.nr_queues, opts.queue_depth),
@@ -483,22 +533,17 @@ impl Device {
                 discard_write_cache: opts.discard_write_cache,
                 prealloc_bytes: u64::from(prealloc_mb) << 20,
                 prealloc_ok: AtomicFlag::new(prealloc_mb != 0),
-                files,
-                suspect: table(n, || AtomicFlag::new(false))?,
-                unsynced: table(n, || AtomicFlag::new(false))?,
+                files: t.files,
+                suspect: t.suspect,
+                unsynced: t.unsynced,
                 flush_lock <- new_mutex!(()),
-                locks: KVBox::pin_slice(
-                    |_| try_pin_init!(ZoneLock {
-                        lock <- new_mutex!(ZoneFile { prealloc_end: 0 })
-                    }? Error),
-                    n,
-                    table_gfp(),
-                )?,
+                locks: t.locks,
                 zones <- new_spinlock!(zones),
                 _id: reservation,
             }),
             GFP_KERNEL,
-        )
+        )?;
+        Ok((dev, new))
     }
 
     /// Creates and adds the disk of `dev`; then the device is live.
@@ -513,6 +558,10 @@ impl Device {
             max_zone_append_sectors: if dev.zone_append { MAX_HW_SECTORS } else { 0 },
             max_open_zones: geo.max_open_zones,
         };
+        if hooks::take_add_disk_failure() {
+            pr_err!("zloop{}: test hook: add_disk fails\n", dev.id);
+            return Err(EIO);
+        }
         let disk = GenDisk::add(dev.clone(), &cfg)?;
         dev.state.store(LIVE, Release);
         pr_info!(

@@ -22,6 +22,9 @@ mod imp {
     /// Number of coming sequential writes or appends to fail as if their
     /// file write had failed.
     static FAIL_WRITES: Atomic<u32> = Atomic::new(0);
+    /// Number of coming adds whose disk is not added, as if `add_disk`
+    /// had failed (after every zone file was created).
+    static FAIL_ADD_DISK: Atomic<u32> = Atomic::new(0);
     /// Milliseconds the release of a control file sleeps after the driver's
     /// part of it (module code still running).
     static RELEASE_DELAY_MS: Atomic<u32> = Atomic::new(0);
@@ -48,10 +51,11 @@ mod imp {
         sleep_ms(&FLUSH_DELAY_MS);
     }
 
-    pub(crate) fn take_write_failure() -> bool {
-        let mut n = FAIL_WRITES.load(Relaxed);
+    /// Takes one of the failures counted in `count`, if any is left.
+    fn take(count: &Atomic<u32>) -> bool {
+        let mut n = count.load(Relaxed);
         while n != 0 {
-            match FAIL_WRITES.cmpxchg(n, n - 1, Relaxed) {
+            match count.cmpxchg(n, n - 1, Relaxed) {
                 Ok(_) => return true,
                 Err(cur) => n = cur,
             }
@@ -59,11 +63,20 @@ mod imp {
         false
     }
 
+    pub(crate) fn take_write_failure() -> bool {
+        take(&FAIL_WRITES)
+    }
+
+    pub(crate) fn take_add_disk_failure() -> bool {
+        take(&FAIL_ADD_DISK)
+    }
+
     /// Sets hook `name` to `value` (`test <name>=<value>`).
     pub(crate) fn set(name: &[u8], value: u32) -> Result {
         match name {
             b"append_delay_ms" => APPEND_DELAY_MS.store(value, Relaxed),
             b"fail_writes" => FAIL_WRITES.store(value, Relaxed),
+            b"fail_add_disk" => FAIL_ADD_DISK.store(value, Relaxed),
             b"release_delay_ms" => RELEASE_DELAY_MS.store(value, Relaxed),
             b"flush_delay_ms" => FLUSH_DELAY_MS.store(value, Relaxed),
             _ => return Err(EINVAL),
@@ -90,6 +103,11 @@ mod imp {
 
     #[inline(always)]
     pub(crate) fn take_write_failure() -> bool {
+        false
+    }
+
+    #[inline(always)]
+    pub(crate) fn take_add_disk_failure() -> bool {
         false
     }
 }

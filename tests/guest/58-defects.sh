@@ -2,7 +2,7 @@
 # One test per defect of the "Reliability I" review (d01 ... d11), each written
 # to fail on the code the review read and to pass once the defect is fixed.
 # Defects whose window cannot be hit on demand either widen it with a hook of
-# the test build of the module ($HOOKS_KO, `make ZLOOP_TEST_HOOKS=1`, hooks
+# the test build of the module (load_hooks, `make ZLOOP_TEST_HOOKS=1`, hooks
 # set with `test <hook>=<value>` on the control file), or are argued in
 # Documentation/design.md ("Defects argued, not tested").
 # shellcheck shell=bash
@@ -13,15 +13,6 @@ D=/dev/zloop0
 APPEND_KO=$TOP/tests/kmod/zloop_rs_append_test.ko
 GFP_KO=$TOP/tests/kmod/zloop_rs_gfp_probe.ko
 
-HOOKS_KO=$OUT/hooks/zloop_rs.ko
-
-# load_hooks: zloop_rs built with its test hooks, as the only zloop driver.
-load_hooks() {
-    unload_all
-    [[ -f $HOOKS_KO ]] || fail "$HOOKS_KO missing (tools/test builds it)"
-    insmod "$HOOKS_KO" || fail "insmod $HOOKS_KO"
-    wait_for "$CTL"
-}
 flush() { local r; r=$(zctl fsync $D); [[ $r == OK ]] || fail "flush: $r"; }
 allocated() { echo $(($(stat -c %b "$1") * $(stat -c %B "$1"))); }
 wp_xattr() { # FILE: the recorded write pointer (absolute sector), or "none"

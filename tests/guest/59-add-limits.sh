@@ -24,6 +24,7 @@ wait_exit() {
 test_huge_add_stops_on_sigkill_and_leaves_nothing() {
     load_rs
     mkdir -p "$BASE/0" "$BASE/1"
+    dmesg_mark
     # 8,388,607 zones of 256 MiB: minutes of file creation
     zctl write $CTL "add id=0,capacity_mb=2147483647" > /tmp/huge.out &
     local pid=$! i
@@ -59,7 +60,7 @@ test_add_out_of_inodes_fails_with_enospc_and_leaves_nothing() {
     dmesg_mark
     ctl_err ENOSPC "add id=0,capacity_mb=256,zone_size_mb=4,conv_zones=0,base_dir=$mnt"
     expect_eq "$(nfiles $mnt/0)" 0 "zone files left by the failed add"
-    klog_has 'zloop0: add failed after [0-9]+ of 64 zone files; removed the [0-9]+ it created' \
+    klog_has 'zloop0: add failed; removed ([0-9]+) of the \1 zone files it created \(of 64\)' \
         || fail "no 'add failed' line"
     [[ -e /sys/block/zloop0 ]] && fail "zloop0 exists after the failed add"
     # with room again, the same add works
@@ -79,7 +80,10 @@ test_add_with_failing_allocations_fails_with_enomem_and_leaves_nothing() {
     [[ -d $fs ]] || skip "no failslab in this kernel (CONFIG_FAILSLAB, debug flavours)"
     mkdir -p $mnt && mount -t tmpfs -o size=1g zl-fs $mnt && mkdir -p $mnt/0 || fail "mount tmpfs"
     load_rs
-    trap 'echo 0 > '"$fs"'/probability; umount '"$mnt"' 2> /dev/null' EXIT
+    # GFP_KERNEL allocations sleep: with ignore-gfp-wait (default Y)
+    # failslab would never fail one of them
+    trap 'echo 0 > '"$fs"'/probability; echo Y > '"$fs"'/ignore-gfp-wait; umount '"$mnt"' 2> /dev/null' EXIT
+    echo N > $fs/ignore-gfp-wait
     echo Y > $fs/task-filter
     echo 0 > $fs/verbose
     echo 100 > $fs/probability
@@ -113,8 +117,45 @@ test_add_of_an_impossibly_large_device_is_enomem_without_warning() {
     mkdir -p "$BASE/0"
     dmesg_mark
     ctl_err ENOMEM "add id=0,capacity_mb=4294967295,zone_size_mb=1"
-    klog_has 'not enough memory for a device of 4294967295 zones' || fail "no line saying why"
+    klog_has 'zloop0: not enough memory for the tables of 4294967295 zones' || fail "no line saying why"
     expect_eq "$(nfiles "$BASE/0")" 0 "zone files left"
     [[ -e /sys/block/zloop0 ]] && fail "zloop0 exists"
     dev_add 0 "$G"
+}
+
+# A failure after every zone file exists (adding the disk, here by a test
+# hook): the add fails with that errno and removes the files it created,
+# and the same add then works.
+test_add_failing_at_add_disk_leaves_nothing() {
+    load_hooks
+    mkdir -p "$BASE/0"
+    dmesg_mark
+    ctl_ok "test fail_add_disk=1"
+    ctl_err EIO "add id=0,$G"
+    ctl_ok "test fail_add_disk=0"
+    expect_eq "$(nfiles "$BASE/0")" 0 "zone files left by the add that failed at add_disk"
+    klog_has 'zloop0: add failed; removed 8 of the 8 zone files it created \(of 8\)' \
+        || fail "no 'add failed' line"
+    [[ -e /sys/block/zloop0 ]] && fail "zloop0 exists after the failed add"
+    dev_add 0 "$G"
+    expect_eq "$(nfiles "$BASE/0")" 8 "zone files of the add that worked"
+    dev_remove 0
+}
+
+# A file system that refuses direct I/O (ramfs): the first zone file can be
+# created but not opened with O_DIRECT. The add fails with EINVAL and leaves
+# no file; with buffered_io the same add works.
+test_add_on_a_file_system_without_direct_io_leaves_nothing() {
+    local mnt=/tmp/zl-ramfs
+    mkdir -p $mnt && mount -t ramfs zl-ramfs $mnt && mkdir -p $mnt/0 || fail "mount ramfs"
+    trap 'umount '"$mnt"' 2> /dev/null' EXIT
+    load_rs
+    ctl_err EINVAL "add id=0,$G,base_dir=$mnt"
+    expect_eq "$(nfiles $mnt/0)" 0 "zone files left by the add refused for O_DIRECT"
+    [[ -e /sys/block/zloop0 ]] && fail "zloop0 exists after the failed add"
+    ctl_ok "add id=0,$G,base_dir=$mnt,buffered_io"
+    wait_for /dev/zloop0
+    expect_eq "$(nfiles $mnt/0)" 8 "zone files with buffered_io"
+    dev_remove 0
+    umount $mnt || fail "umount"
 }

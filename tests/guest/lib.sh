@@ -67,6 +67,15 @@ load_rs() {
     insmod "$RS_KO" || fail "insmod zloop_rs.ko"
     wait_for "$CTL"
 }
+# load_hooks: zloop_rs built with its test hooks (`make ZLOOP_TEST_HOOKS=1`,
+# set with `test <hook>=<value>` on the control file), as the only driver.
+load_hooks() {
+    local ko=$OUT/hooks/zloop_rs.ko
+    unload_all
+    [[ -f $ko ]] || fail "$ko missing (tools/test builds it)"
+    insmod "$ko" || fail "insmod $ko"
+    wait_for "$CTL"
+}
 load_c() {
     unload_all
     insmod "$C_KO" || fail "insmod zloop.ko"
