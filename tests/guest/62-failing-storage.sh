@@ -59,15 +59,27 @@ test_backing_fs_fills_up() {
     full_fs_round c
 }
 
+# loop_xfs NAME: a 512 MiB XFS on a loop device over /tmp/NAME.img (the
+# test's private /tmp), mounted on /tmp/NAME with NAME/0 made. Sets LOOPDEV
+# and MNT, and LOOP_CLEANUP: what the test's EXIT trap must run (remove the
+# devices, unmount, detach the loop device).
+loop_xfs() {
+    local img=/tmp/$1.img
+    MNT=/tmp/$1
+    truncate -s 512M "$img" && mkfs.xfs -q -f "$img" || fail "mkfs.xfs"
+    LOOPDEV=$(losetup -f --show "$img") || fail "losetup"
+    LOOP_CLEANUP="remove_all_devices > /dev/null 2>&1; umount $MNT 2> /dev/null; losetup -d $LOOPDEV 2> /dev/null"
+    trap "$LOOP_CLEANUP" EXIT
+    mkdir -p "$MNT" && mount "$LOOPDEV" "$MNT" && mkdir -p "$MNT/0" || fail "mount"
+}
+
 # ---- (b) the backing device fails I/O (fail_make_request) -----------------
 test_backing_device_io_errors() {
     local fi=/sys/kernel/debug/fail_make_request
     [[ -d $fi ]] || skip "no fail_make_request in this kernel"
-    local img=/var/local/xfs.img mnt=/tmp/zl-xfs loopdev
-    truncate -s 512M $img && mkfs.xfs -q -f $img || fail "mkfs.xfs"
-    loopdev=$(losetup -f --show $img) || fail "losetup"
-    mkdir -p $mnt && mount $loopdev $mnt && mkdir -p $mnt/0 || fail "mount"
-    trap 'echo 0 > '"$fi"'/probability; echo 0 > /sys/block/'"${loopdev#/dev/}"'/make-it-fail 2> /dev/null' EXIT
+    loop_xfs zl-xfs
+    local mnt=$MNT loopdev=$LOOPDEV
+    trap 'echo 0 > '"$fi"'/probability; echo 0 > /sys/block/'"${loopdev#/dev/}"'/make-it-fail 2> /dev/null; '"$LOOP_CLEANUP" EXIT
     load_rs
     ctl_ok "add id=0,$G,base_dir=$mnt"
     wait_for $D
@@ -85,7 +97,7 @@ test_backing_device_io_errors() {
     echo 0 > $fi/probability
     # the device can always be removed
     dev_remove 0
-    umount $mnt; losetup -d "$loopdev"
+    umount $mnt || fail "umount"
 }
 
 # ---- (c) zone files changed behind the driver's back ----------------------
@@ -99,7 +111,7 @@ test_zone_file_deleted_then_readd_names_it() {
     dmesg_mark
     ctl_err EINVAL "add id=0,$G"
     klog_has "seq-000003" || fail "the refused add does not name the missing file"
-    [[ -e $D ]] && fail "$D exists"
+    [[ ! -e $D ]] || fail "$D exists"
 }
 
 test_zone_file_grown_or_unaligned_then_readd_names_it() {
@@ -168,17 +180,15 @@ test_zone_file_made_immutable() {
 # EIO, and the device can still be removed.
 test_backing_fs_read_only_or_shut_down() {
     need_cmd xfs_io
-    local img=/var/local/xfs2.img mnt=/tmp/zl-xfs2 loopdev r
-    truncate -s 512M $img && mkfs.xfs -q -f $img || fail "mkfs.xfs"
-    loopdev=$(losetup -f --show $img) || fail "losetup"
-    mkdir -p $mnt && mount $loopdev $mnt && mkdir -p $mnt/0 || fail "mount"
-    trap "umount $mnt 2> /dev/null; losetup -d $loopdev 2> /dev/null" EXIT
+    loop_xfs zl-xfs2
+    local mnt=$MNT loopdev=$LOOPDEV r
     load_rs
     ctl_ok "add id=0,$G,base_dir=$mnt"
     wait_for $D
     pw_ok $D $((2 * ZB)) $MB 1
     mount -o remount,ro $mnt 2> /dev/null && fail "remount read-only succeeded under a live device"
-    xfs_io -x -c shutdown $mnt || fail "xfs shutdown"
+    # -f: the log is flushed first, so what was written before survives
+    xfs_io -x -c 'shutdown -f' $mnt || fail "xfs shutdown"
     r=$(pw $D $((2 * ZB + MB)) $MB 2)
     expect_eq "$r" EIO "write after the shutdown"
     r=$(zctl fsync $D)
@@ -190,4 +200,5 @@ test_backing_fs_read_only_or_shut_down() {
     wait_for $D
     pr_ok $D $((2 * ZB)) $MB 1
     dev_remove 0
+    umount $mnt || fail "umount at the end"
 }
