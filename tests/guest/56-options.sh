@@ -69,6 +69,77 @@ test_without_discard_write_cache_unflushed_data_stays() {
     pr_ok $D $((2 * ZB + 1048576)) 1048576 2
 }
 
+# discard_write_cache after a crash. A crash is taken as a copy of the zone
+# directory (cp -a: files, their extended attributes and the directory's)
+# made while the device is live with unflushed writes: a later add of the
+# copy with the option must roll it back as a clean remove would have (active
+# zones cut to their recorded write pointer; full zones kept), and say so.
+CRASH_GEOM="capacity_mb=256,zone_size_mb=8,conv_zones=2"
+unclean_mark() { # DIR: "set" or "none"
+    local out
+    out=$(getfattr --absolute-names -d -m '^user\.zloop_rs\.unclean$' "$1") || fail "getfattr $1 failed"
+    [[ -n $out ]] && echo set || echo none
+}
+crash_copy() { # write to device 0, copy it to id 1 while live
+    local zb=$((8 << 20))
+    dev_add 0 "$CRASH_GEOM,discard_write_cache"
+    expect_eq "$(unclean_mark "$BASE/0")" set "unclean mark while the device is live"
+    pw_ok $D $((2 * zb)) 1048576 1             # zone 2: 1 MiB flushed ...
+    flush
+    pw_ok $D $((2 * zb + 1048576)) 1048576 2   # ... 1 MiB not
+    pw_ok $D $((3 * zb)) 524288 3              # zone 3: never flushed
+    dd if=/dev/zero of=$D bs=1M count=8 seek=32 oflag=direct status=none || fail "fill zone 4"
+    expect_zone $D 4 $FULL -1                  # zone 4: filled, not flushed
+    rm -rf "$BASE/1"
+    cp -a "$BASE/0" "$BASE/1" || fail "cp -a"
+    expect_eq "$(unclean_mark "$BASE/1")" set "unclean mark of the copy"
+}
+
+test_discard_write_cache_rolls_back_after_a_crash() {
+    load_rs
+    crash_copy
+    dmesg_mark
+    ctl_ok "add id=1,$CRASH_GEOM,discard_write_cache"
+    wait_for /dev/zloop1
+    klog_has 'zloop1: not removed cleanly with discard_write_cache: the unflushed writes of 2 zones discarded' \
+        || fail "no roll-back line"
+    local zb=$((8 << 20)) d1=/dev/zloop1
+    expect_zone $d1 2 $CLOSED 2048
+    expect_eq "$(file_size "$BASE/1/seq-000002")" 1048576 "zone 2 file of the copy"
+    pr_ok $d1 $((2 * zb)) 1048576 1
+    expect_zone $d1 3 $EMPTY 0
+    expect_eq "$(file_size "$BASE/1/seq-000003")" 0 "zone 3 file of the copy"
+    expect_zone $d1 4 $FULL -1
+    # a clean remove clears the mark: the next add rolls nothing back
+    dev_remove 1
+    expect_eq "$(unclean_mark "$BASE/1")" none "unclean mark after a clean remove"
+    dmesg_mark
+    dev_add 1 "$CRASH_GEOM,discard_write_cache"
+    klog_has 'not removed cleanly' && fail "roll-back after a clean remove"
+    expect_zone $d1 2 $CLOSED 2048
+    dev_remove 1
+    dev_remove 0
+    expect_eq "$(unclean_mark "$BASE/0")" none "unclean mark of device 0 after its remove"
+}
+
+# Added without the option, the crashed directory keeps everything, and
+# its mark goes: a later add with the option has nothing to roll back.
+test_discard_write_cache_crash_then_add_without_the_option_keeps_all() {
+    load_rs
+    crash_copy
+    dev_add 1 "$CRASH_GEOM"
+    expect_eq "$(unclean_mark "$BASE/1")" none "unclean mark after an add without the option"
+    expect_zone /dev/zloop1 2 $CLOSED 4096
+    expect_zone /dev/zloop1 3 $CLOSED 1024
+    dev_remove 1
+    dmesg_mark
+    dev_add 1 "$CRASH_GEOM,discard_write_cache"
+    klog_has 'not removed cleanly' && fail "roll-back after an add without the option"
+    expect_zone /dev/zloop1 2 $CLOSED 4096
+    dev_remove 1
+    dev_remove 0
+}
+
 # Flushed zones come back identically on both drivers (the never-flushed
 # zone is the documented difference: the C zloop keeps its data).
 dwc_diff() {
