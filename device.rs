@@ -50,6 +50,12 @@ const MAX_HW_SECTORS: u32 = 2048;
 /// The extended attribute that holds a zone's flushed write pointer
 /// (`discard_write_cache`), shared with the C driver.
 const WP_XATTR: &CStr = c"user.zloop.wp";
+/// `discard_write_cache`: the extended attribute of the id directory that
+/// says a device with the option was added and not removed cleanly since.
+/// Found by the next `add` with the option, it means that run ended in a
+/// crash, and the zone files may hold writes no flush covered: `add` rolls
+/// them back (see "discard_write_cache after a crash" in design.md).
+const UNCLEAN_XATTR: &CStr = c"user.zloop_rs.unclean";
 
 const CREATING: u32 = 0;
 const LIVE: u32 = 1;
@@ -75,6 +81,8 @@ pub(crate) struct Device {
     prealloc_bytes: u64,
     prealloc_ok: AtomicFlag,
     files: KVVec<BackingFile>,
+    /// The id directory (`<base_dir>/<id>`).
+    dir: ARef<File>,
     suspect: KVVec<AtomicFlag>,
     unsynced: KVVec<AtomicFlag>,
     #[pin]
@@ -158,7 +166,7 @@ fn zone_kind(geo: &Geometry, z: u32) -> &'static str {
 fn check_user_xattrs(file: &File, path: &[u8]) -> Result {
     let mut buf = [0u8; 8];
     match vfs::get_xattr(file, WP_XATTR, &mut buf) {
-        Err(e) if e.to_errno() == -(kernel::bindings::EOPNOTSUPP as i32) => {
+        Err(e) if vfs::is_no_xattr_support(e) => {
             pr_err!(
                 "discard_write_cache needs user extended attributes, which the file system of {} does not support\n",
                 ShowPath(path)
@@ -263,6 +271,8 @@ fn open_zone_files(
     if !opts.buffered_io {
         oflags |= O_DIRECT;
     }
+    let unclean = restore && opts.discard_write_cache && has_xattr(&new.dir, UNCLEAN_XATTR);
+    let mut rolled_back = 0;
     let mut block_size = 0;
     for z in 0..geo.nr_zones {
         if kapi::fatal_signal_pending() {
@@ -296,14 +306,55 @@ fn open_zone_files(
         if z < geo.nr_conv_zones {
             zf.set_up_conventional(geo, restore)?;
         } else {
-            let sectors = zf.set_up_sequential(geo, block_size)?;
+            let mut sectors = zf.set_up_sequential(geo, block_size)?;
+            if unclean {
+                let found = sectors;
+                sectors = zf.roll_back(geo, sectors)?;
+                rolled_back += u32::from(sectors != found);
+            }
             zones.restore(z, sectors);
             if opts.discard_write_cache {
                 zf.record_stable_wp(zones.cond(z).is_active(), zones.wp(z))?;
             }
         }
     }
+    if unclean {
+        pr_info!(
+            "zloop{}: not removed cleanly with discard_write_cache: the unflushed writes of {} zones discarded\n",
+            id,
+            rolled_back
+        );
+    }
+    mark_unclean(&new.dir, id, opts.discard_write_cache)?;
     Ok(block_size)
+}
+
+/// Whether `file` has extended attribute `name`.
+fn has_xattr(file: &File, name: &CStr) -> bool {
+    vfs::get_xattr(file, name, &mut []).is_ok()
+}
+
+/// At `add`: with `discard_write_cache`, marks the id directory `dir` as in
+/// use by a device with the option (durably: before any write can reach a
+/// zone file); without it, a mark left by a crash is stale (the files are
+/// now what this run makes them) and is removed.
+fn mark_unclean(dir: &File, id: u32, discard_write_cache: bool) -> Result {
+    let r = if discard_write_cache {
+        vfs::set_xattr(dir, UNCLEAN_XATTR, b"1").and_then(|()| vfs::fsync(dir, false))
+    } else {
+        match vfs::remove_xattr(dir, UNCLEAN_XATTR) {
+            Err(e) if vfs::is_no_xattr(e) || vfs::is_no_xattr_support(e) => Ok(()),
+            r => r,
+        }
+    };
+    r.inspect_err(|e| {
+        pr_err!(
+            "zloop{}: cannot {} the unclean mark of the zone directory (error {})\n",
+            id,
+            if discard_write_cache { "set" } else { "remove" },
+            e.to_errno()
+        );
+    })
 }
 
 /// Opens zone file `path` with `oflags`. With `new`, creates the file if it
@@ -459,6 +510,44 @@ impl ZoneFileRef<'_> {
         Ok(sectors)
     }
 
+    /// `discard_write_cache` after a crash: a zone that is neither empty nor
+    /// full is cut back to its recorded write pointer (its zone start when
+    /// it has none: it was empty at the last `add` or reset, or never
+    /// flushed since), as a clean `remove` would have done. Returns the
+    /// zone's length in sectors.
+    fn roll_back(&self, geo: &Geometry, sectors: u64) -> Result<u64> {
+        if sectors == 0 || sectors >= geo.zone_capacity_sectors {
+            return Ok(sectors);
+        }
+        let start = u64::from(self.z) << geo.zone_shift;
+        let mut buf = [0u8; 8];
+        let mark = match vfs::get_xattr(self.file, WP_XATTR, &mut buf) {
+            Ok(8) => u64::from_ne_bytes(buf),
+            Err(e) if vfs::is_no_xattr(e) => start,
+            _ => {
+                pr_err!(
+                    "zone {} file {}: unreadable recorded write pointer\n",
+                    self.z,
+                    ShowPath(self.path)
+                );
+                return Err(EINVAL);
+            }
+        };
+        let keep = match mark.checked_sub(start) {
+            Some(keep) if keep < sectors => keep,
+            _ => return Ok(sectors),
+        };
+        vfs::truncate(self.file, keep << 9).inspect_err(|e| {
+            pr_err!(
+                "cannot roll back zone {} file {} (error {})\n",
+                self.z,
+                ShowPath(self.path),
+                e.to_errno()
+            );
+        })?;
+        Ok(keep)
+    }
+
     /// `discard_write_cache`: what `add` finds is stable, so the recorded
     /// write pointer of an active zone is its write pointer now, and other
     /// zones have none (a value left by an earlier run would be stale).
@@ -467,7 +556,7 @@ impl ZoneFileRef<'_> {
             vfs::set_xattr(self.file, WP_XATTR, &wp.to_ne_bytes())
         } else {
             match vfs::remove_xattr(self.file, WP_XATTR) {
-                Err(e) if e.to_errno() == -(kernel::bindings::ENODATA as i32) => Ok(()),
+                Err(e) if vfs::is_no_xattr(e) => Ok(()),
                 r => r,
             }
         };
@@ -515,7 +604,7 @@ impl Device {
         }
 
         let mut t = Tables::new(nr, geo.nr_zones as usize)?;
-        let mut new = NewFiles::new(dir, nr, geo.nr_zones)?;
+        let mut new = NewFiles::new(dir.clone(), nr, geo.nr_zones)?;
         let mut zones = Zones::new(geo, t.meta).ok_or(EINVAL)?;
         let block_size = open_zone_files(opts, &geo, &mut new, &mut t.files, &mut zones)?;
 
@@ -534,6 +623,7 @@ impl Device {
                 prealloc_bytes: u64::from(prealloc_mb) << 20,
                 prealloc_ok: AtomicFlag::new(prealloc_mb != 0),
                 files: t.files,
+                dir,
                 suspect: t.suspect,
                 unsynced: t.unsynced,
                 flush_lock <- new_mutex!(()),
@@ -784,7 +874,7 @@ impl Device {
         let to = end.saturating_add(self.prealloc_bytes).min(cap);
         match vfs::fallocate(self.file(z), falloc::KEEP_SIZE, from, to - from) {
             Ok(()) => zfile.prealloc_end = to,
-            Err(e) if e.to_errno() == -(kernel::bindings::EOPNOTSUPP as i32) => {
+            Err(e) if vfs::is_no_xattr_support(e) => {
                 // Several zones may get here at once: one line per device.
                 if self.prealloc_ok.xchg(false, Relaxed) {
                     pr_info!(
@@ -879,7 +969,7 @@ impl Device {
     /// `discard_write_cache`: an empty zone has no recorded write pointer.
     fn forget_stable_wp(&self, z: u32) {
         match vfs::remove_xattr(self.file(z), WP_XATTR) {
-            Err(e) if e.to_errno() != -(kernel::bindings::ENODATA as i32) => pr_err!(
+            Err(e) if !vfs::is_no_xattr(e) => pr_err!(
                 "zloop{}: cannot remove the recorded write pointer of zone {} (error {})\n",
                 self.id,
                 z,
@@ -987,6 +1077,7 @@ impl Device {
     /// to its stable mark (what `add` found, or the last flush recorded).
     pub(crate) fn forget_cache(&self) {
         pr_info!("zloop{}: discarding volatile write cache\n", self.id);
+        let mut clean = true;
         for z in self.geo.nr_conv_zones..self.geo.nr_zones {
             let (cond, wp, flushed) = {
                 let zones = self.zones.lock();
@@ -997,10 +1088,22 @@ impl Device {
             }
             let len = (flushed - self.zone_start(z)) << 9;
             if let Err(e) = vfs::truncate(self.file(z), len) {
+                clean = false;
                 pr_err!(
                     "zloop{}: cannot truncate zone {} (error {})\n",
                     self.id,
                     z,
+                    e.to_errno()
+                );
+            }
+        }
+        // Only now is the directory what the option promises: the next
+        // `add` need not roll back (a failed truncate leaves it to it).
+        if clean {
+            if let Err(e) = vfs::remove_xattr(&self.dir, UNCLEAN_XATTR) {
+                pr_err!(
+                    "zloop{}: cannot remove the unclean mark of the zone directory (error {})\n",
+                    self.id,
                     e.to_errno()
                 );
             }

@@ -188,6 +188,17 @@ pub(crate) fn get_xattr(file: &File, name: &CStr, buf: &mut [u8]) -> Result<usiz
     }
 }
 
+/// Whether `e` says that a file has no such extended attribute (ENODATA,
+/// which the kernel crate has no constant for).
+pub(crate) fn is_no_xattr(e: Error) -> bool {
+    e.to_errno() == -(bindings::ENODATA as c_int)
+}
+
+/// Whether `e` says that a file system has no (user) extended attributes.
+pub(crate) fn is_no_xattr_support(e: Error) -> bool {
+    e.to_errno() == -(bindings::EOPNOTSUPP as c_int)
+}
+
 /// Removes extended attribute `name` of `file` (ENODATA if it has none).
 pub(crate) fn remove_xattr(file: &File, name: &CStr) -> Result {
     let p = path_of(file);
