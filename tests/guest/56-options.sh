@@ -10,21 +10,6 @@ D=/dev/zloop0
 # write cache).
 flush() { local r; r=$(zctl fsync $D); [[ $r == OK ]] || fail "flush: $r"; }
 
-wp_xattr() { # FILE: the recorded write pointer (absolute sector), or "none"
-    local out hex
-    # -d lists the matching attributes: nothing (status 0) when there is
-    # none, a failure when getfattr cannot read the file or is missing, which
-    # must not pass as "none"
-    out=$(getfattr --absolute-names -d -m '^user\.zloop\.wp$' -e hex "$1") || fail "getfattr $1 failed"
-    hex=$(sed -n 's/^user\.zloop\.wp=0x//p' <<< "$out")
-    [[ -n $hex ]] || { echo none; return; }
-    [[ ${#hex} == 16 ]] || fail "user.zloop.wp of $1 is not a u64: 0x$hex"
-    # little-endian u64
-    local le="" i
-    for ((i = 14; i >= 0; i -= 2)); do le+=${hex:$i:2}; done
-    echo $((16#$le))
-}
-
 DWC_GEOM="capacity_mb=512,zone_size_mb=64,conv_zones=2,discard_write_cache"
 
 test_c46_c47_discard_write_cache_rolls_back_to_flushed_wp() {

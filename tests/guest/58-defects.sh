@@ -15,15 +15,6 @@ GFP_KO=$TOP/tests/kmod/zloop_rs_gfp_probe.ko
 
 flush() { local r; r=$(zctl fsync $D); [[ $r == OK ]] || fail "flush: $r"; }
 allocated() { echo $(($(stat -c %b "$1") * $(stat -c %B "$1"))); }
-wp_xattr() { # FILE: the recorded write pointer (absolute sector), or "none"
-    local out hex le="" i
-    out=$(getfattr --absolute-names -d -m '^user\.zloop\.wp$' -e hex "$1") || fail "getfattr $1 failed"
-    hex=$(sed -n 's/^user\.zloop\.wp=0x//p' <<< "$out")
-    [[ -n $hex ]] || { echo none; return; }
-    [[ ${#hex} == 16 ]] || fail "user.zloop.wp of $1 is not a u64: 0x$hex"
-    for ((i = 14; i >= 0; i -= 2)); do le+=${hex:$i:2}; done
-    echo $((16#$le))
-}
 
 # ---- d01: discard_write_cache must not cut data that add found -----------
 # Two zones written and flushed without the option (by DRV), removed, then

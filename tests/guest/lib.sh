@@ -178,6 +178,20 @@ zop() { zctl zone "$1" "$2" "$3"; }
 zop_ok() { local r; r=$(zop "$@"); [[ $r == OK ]] || fail "zone $1 of zone $3: $r"; }
 zop_err() { local e=$1 r; shift; r=$(zop "$@"); [[ $r == "$e" ]] || fail "zone $1 of zone $3: got $r, want $e"; }
 
+# wp_xattr FILE: the write pointer recorded in FILE's user.zloop.wp
+# (discard_write_cache; absolute sector, a native-endian u64), or "none".
+# getfattr -d lists nothing (status 0) when there is no such attribute; a
+# failure to read the file must not pass as "none".
+wp_xattr() {
+    local out hex le="" i
+    out=$(getfattr --absolute-names -d -m '^user\.zloop\.wp$' -e hex "$1") || fail "getfattr $1 failed"
+    hex=$(sed -n 's/^user\.zloop\.wp=0x//p' <<< "$out")
+    [[ -n $hex ]] || { echo none; return; }
+    [[ ${#hex} == 16 ]] || fail "user.zloop.wp of $1 is not a u64: 0x$hex"
+    for ((i = 14; i >= 0; i -= 2)); do le+=${hex:$i:2}; done
+    echo $((16#$le))
+}
+
 # pw / pr FILE OFF LEN SEED: O_DIRECT pattern write / checked read (bytes).
 pw() { zctl pwrite "$@"; }
 pr() { zctl pread "$@"; }
