@@ -1046,29 +1046,32 @@ impl Device {
     /// `discard_write_cache` part of a flush: the write pointer of every
     /// sequential zone becomes its stable mark, kept in memory (for
     /// `remove`) and, for active zones, in the zone file's `user.zloop.wp`
-    /// (for the C zloop).
+    /// (for the C zloop, and for `add` after a crash). A mark moves only once
+    /// it is recorded: after a failed flush the next one records it again.
     fn record_stable_wps(&self) -> Result {
         for z in self.geo.nr_conv_zones..self.geo.nr_zones {
-            // The zone mutex keeps a reset from running between the mark and
-            // its attribute.
+            // The zone mutex keeps writes and a reset from running between
+            // the mark and its attribute.
             let _guard = self.locks[z as usize].lock.lock();
-            let moved = {
-                let mut zones = self.zones.lock();
-                zones.record_flushed(z) && zones.cond(z).is_active()
+            let (mark, active) = {
+                let zones = self.zones.lock();
+                (zones.flush_mark(z), zones.cond(z).is_active())
             };
-            if !moved {
+            let Some(mark) = mark else {
                 continue;
+            };
+            if active {
+                vfs::set_xattr(self.file(z), WP_XATTR, &mark.to_ne_bytes()).inspect_err(|e| {
+                    pr_err!(
+                        "zloop{}: cannot record the write pointer of zone {} (error {})\n",
+                        self.id,
+                        z,
+                        e.to_errno()
+                    );
+                })?;
+                self.unsynced[z as usize].store(true, Release);
             }
-            let wp = self.zones.lock().flushed(z);
-            vfs::set_xattr(self.file(z), WP_XATTR, &wp.to_ne_bytes()).inspect_err(|e| {
-                pr_err!(
-                    "zloop{}: cannot record the write pointer of zone {} (error {})\n",
-                    self.id,
-                    z,
-                    e.to_errno()
-                );
-            })?;
-            self.unsynced[z as usize].store(true, Release);
+            self.zones.lock().set_flushed(z, mark);
         }
         Ok(())
     }

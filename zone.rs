@@ -256,24 +256,27 @@ impl<S: DerefMut<Target = [ZoneMeta]>> Zones<S> {
     }
 
     /// Where the stable data of zone `z` ends (absolute sector): its write
-    /// pointer at `add` or at the last [`Self::record_flushed`].
+    /// pointer at `add` or at the last [`Self::set_flushed`].
     pub(crate) fn flushed(&self, z: u32) -> u64 {
         self.meta[z as usize].flushed
     }
 
-    /// Records that the data of sequential zone `z` up to its write pointer
-    /// (its capacity when full) is stable (a flush); returns whether that
-    /// moved the mark.
-    pub(crate) fn record_flushed(&mut self, z: u32) -> bool {
+    /// Where a flush now puts the stable mark of sequential zone `z`: its
+    /// write pointer (its capacity when full); `None` when the mark is
+    /// already there.
+    pub(crate) fn flush_mark(&self, z: u32) -> Option<u64> {
         let end = if self.cond(z) == Cond::Full {
             self.start(z) + self.geo.zone_capacity_sectors
         } else {
             self.wp(z)
         };
-        let m = &mut self.meta[z as usize];
-        let changed = m.flushed != end;
-        m.flushed = end;
-        changed
+        (self.meta[z as usize].flushed != end).then_some(end)
+    }
+
+    /// Records that the data of sequential zone `z` up to `end` (from
+    /// [`Self::flush_mark`]) is stable: a flush recorded it.
+    pub(crate) fn set_flushed(&mut self, z: u32, end: u64) {
+        self.meta[z as usize].flushed = end;
     }
 
     /// Sets sequential zone `z` from its file found at `add` (`sectors` as
