@@ -95,9 +95,18 @@ fn add(mut opts: AddOptions<'_>) -> Result {
     let module = ModuleRef::try_get()?;
     let id = global::devices()?.reserve(opts.id)?;
     let made = Device::create(&opts, geo, id, crate::prealloc_mb()).and_then(|(dev, new)| {
-        let disk = Device::add_disk(&dev)?;
-        new.keep();
-        Ok((dev, disk))
+        match Device::add_disk(&dev) {
+            Ok(disk) => {
+                new.keep();
+                Ok((dev, disk))
+            }
+            Err(e) => {
+                // The files go while the device still holds the id.
+                drop(new);
+                drop(dev);
+                Err(e)
+            }
+        }
     });
     // On failure, dropping what was made releases the id (not under the lock)
     // and removes the zone files the add created.

@@ -212,17 +212,42 @@ fn table<T>(n: usize, init: impl Fn() -> T) -> Result<KVVec<T>> {
 struct Tables {
     meta: KVVec<ZoneMeta>,
     files: KVVec<BackingFile>,
+    /// Room for [`NewFiles`].
+    new_files: KVVec<ARef<File>>,
     suspect: KVVec<AtomicFlag>,
     unsynced: KVVec<AtomicFlag>,
     locks: Pin<KVBox<[ZoneLock]>>,
 }
 
 impl Tables {
+    /// Bytes per zone of the tables.
+    const ZONE_BYTES: usize = size_of::<ZoneMeta>()
+        + size_of::<BackingFile>()
+        + size_of::<ARef<File>>()
+        + 2 * size_of::<AtomicFlag>()
+        + size_of::<ZoneLock>();
+
     fn new(id: u32, n: usize) -> Result<Self> {
+        // A geometry whose tables would take more than half of the memory
+        // available fails at once: allocating it would push the system into
+        // reclaim and the OOM killer before failing (and the zone files
+        // would then need more still).
+        let need = (n as u64).saturating_mul(Self::ZONE_BYTES as u64);
+        if need > kapi::mem_available() / 2 {
+            pr_err!(
+                "zloop{}: not enough memory for the tables of {} zones ({} MiB, {} MiB available)\n",
+                id,
+                n,
+                need >> 20,
+                kapi::mem_available() >> 20
+            );
+            return Err(ENOMEM);
+        }
         let tables = || -> Result<Self> {
             Ok(Tables {
                 meta: table(n, || ZoneMeta::INIT)?,
                 files: KVVec::with_capacity(n, table_gfp())?,
+                new_files: KVVec::with_capacity(n, table_gfp())?,
                 suspect: table(n, || AtomicFlag::new(false))?,
                 unsynced: table(n, || AtomicFlag::new(false))?,
                 locks: KVBox::pin_slice(
@@ -271,7 +296,7 @@ fn open_zone_files(
     if !opts.buffered_io {
         oflags |= O_DIRECT;
     }
-    let unclean = restore && opts.discard_write_cache && has_xattr(&new.dir, UNCLEAN_XATTR);
+    let unclean = restore && opts.discard_write_cache && marked_unclean(&new.dir, id)?;
     let mut rolled_back = 0;
     let mut block_size = 0;
     for z in 0..geo.nr_zones {
@@ -309,12 +334,14 @@ fn open_zone_files(
             let mut sectors = zf.set_up_sequential(geo, block_size)?;
             if unclean {
                 let found = sectors;
-                sectors = zf.roll_back(geo, sectors)?;
+                sectors = zf.roll_back(geo, block_size, sectors)?;
                 rolled_back += u32::from(sectors != found);
             }
             zones.restore(z, sectors);
             if opts.discard_write_cache {
-                zf.record_stable_wp(zones.cond(z).is_active(), zones.wp(z))?;
+                let mark = zones.cond(z).is_active().then(|| zones.wp(z));
+                zf.record_stable_wp(mark)?;
+                zones.set_recorded(z, mark);
             }
         }
     }
@@ -329,18 +356,34 @@ fn open_zone_files(
     Ok(block_size)
 }
 
-/// Whether `file` has extended attribute `name`.
-fn has_xattr(file: &File, name: &CStr) -> bool {
-    vfs::get_xattr(file, name, &mut []).is_ok()
+/// Whether the id directory `dir` carries the mark of a device with
+/// `discard_write_cache` that was not removed cleanly.
+fn marked_unclean(dir: &File, id: u32) -> Result<bool> {
+    match vfs::get_xattr(dir, UNCLEAN_XATTR, &mut []) {
+        Ok(_) => Ok(true),
+        Err(e) if vfs::is_no_xattr(e) => Ok(false),
+        Err(e) => {
+            pr_err!(
+                "zloop{}: cannot read the unclean mark of the zone directory (error {})\n",
+                id,
+                e.to_errno()
+            );
+            Err(e)
+        }
+    }
 }
 
 /// At `add`: with `discard_write_cache`, marks the id directory `dir` as in
-/// use by a device with the option (durably: before any write can reach a
-/// zone file); without it, a mark left by a crash is stale (the files are
+/// use by a device with the option. The roll-backs and zone attributes of
+/// this `add` are synced first (so the mark never meets stale ones, whatever
+/// the file system orders), and the mark before any write can reach a zone
+/// file. Without the option, a mark left by a crash is stale (the files are
 /// now what this run makes them) and is removed.
 fn mark_unclean(dir: &File, id: u32, discard_write_cache: bool) -> Result {
     let r = if discard_write_cache {
-        vfs::set_xattr(dir, UNCLEAN_XATTR, b"1").and_then(|()| vfs::fsync(dir, false))
+        vfs::sync_fs(dir)
+            .and_then(|()| vfs::set_xattr(dir, UNCLEAN_XATTR, b"1"))
+            .and_then(|()| vfs::fsync(dir, false))
     } else {
         match vfs::remove_xattr(dir, UNCLEAN_XATTR) {
             Err(e) if vfs::is_no_xattr(e) || vfs::is_no_xattr_support(e) => Ok(()),
@@ -391,13 +434,14 @@ pub(crate) struct NewFiles {
 }
 
 impl NewFiles {
-    fn new(dir: ARef<File>, id: u32, nr_zones: u32) -> Result<Self> {
-        Ok(NewFiles {
+    /// `files` has room for one file per zone.
+    fn new(dir: ARef<File>, id: u32, nr_zones: u32, files: KVVec<ARef<File>>) -> Self {
+        NewFiles {
             dir,
             id,
             nr_zones,
-            files: KVVec::with_capacity(nr_zones as usize, table_gfp())?,
-        })
+            files,
+        }
     }
 
     /// Records a created file (never allocates: there is room for every
@@ -515,7 +559,7 @@ impl ZoneFileRef<'_> {
     /// it has none: it was empty at the last `add` or reset, or never
     /// flushed since), as a clean `remove` would have done. Returns the
     /// zone's length in sectors.
-    fn roll_back(&self, geo: &Geometry, sectors: u64) -> Result<u64> {
+    fn roll_back(&self, geo: &Geometry, block_size: u32, sectors: u64) -> Result<u64> {
         if sectors == 0 || sectors >= geo.zone_capacity_sectors {
             return Ok(sectors);
         }
@@ -537,6 +581,15 @@ impl ZoneFileRef<'_> {
             Some(keep) if keep < sectors => keep,
             _ => return Ok(sectors),
         };
+        if keep % u64::from(block_size >> 9).max(1) != 0 {
+            pr_err!(
+                "zone {} file {}: recorded write pointer {} is not aligned to the block size\n",
+                self.z,
+                ShowPath(self.path),
+                mark
+            );
+            return Err(EINVAL);
+        }
         vfs::truncate(self.file, keep << 9).inspect_err(|e| {
             pr_err!(
                 "cannot roll back zone {} file {} (error {})\n",
@@ -551,8 +604,8 @@ impl ZoneFileRef<'_> {
     /// `discard_write_cache`: what `add` finds is stable, so the recorded
     /// write pointer of an active zone is its write pointer now, and other
     /// zones have none (a value left by an earlier run would be stale).
-    fn record_stable_wp(&self, active: bool, wp: u64) -> Result {
-        let r = if active {
+    fn record_stable_wp(&self, mark: Option<u64>) -> Result {
+        let r = if let Some(wp) = mark {
             vfs::set_xattr(self.file, WP_XATTR, &wp.to_ne_bytes())
         } else {
             match vfs::remove_xattr(self.file, WP_XATTR) {
@@ -588,6 +641,11 @@ impl Device {
         prealloc_mb: u32,
     ) -> Result<(Arc<Device>, NewFiles)> {
         let nr = reservation.id();
+        // Declared before `new`, so dropped after it: when the device cannot
+        // be built, its id stays reserved until the files this add created
+        // are removed (another add of the id would take them for its own).
+        let mut reservation = Some(reservation);
+        let reservation = &mut reservation;
         let wq = Workqueue::new_unbound(cstr(&name_of(nr)?)?, {
             opts.nr_queues.saturating_mul(opts.queue_depth)
         })?;
@@ -604,7 +662,7 @@ impl Device {
         }
 
         let mut t = Tables::new(nr, geo.nr_zones as usize)?;
-        let mut new = NewFiles::new(dir.clone(), nr, geo.nr_zones)?;
+        let mut new = NewFiles::new(dir.clone(), nr, geo.nr_zones, t.new_files);
         let mut zones = Zones::new(geo, t.meta).ok_or(EINVAL)?;
         let block_size = open_zone_files(opts, &geo, &mut new, &mut t.files, &mut zones)?;
 
@@ -629,7 +687,7 @@ impl Device {
                 flush_lock <- new_mutex!(()),
                 locks: t.locks,
                 zones <- new_spinlock!(zones),
-                _id: reservation,
+                _id: reservation.take().ok_or(EINVAL)?,
             }),
             GFP_KERNEL,
         )?;
@@ -742,6 +800,13 @@ impl Device {
                 EINVAL
             })?;
         self.zones.lock().set_written(z, sectors);
+        if self.discard_write_cache {
+            // The re-read may have pulled the mark back below a recorded one
+            // (a flush marked the zone full while its last write was still
+            // in flight): a crash must not roll back further than this.
+            let mark = self.zones.lock().flushed(z);
+            let _ = self.set_stable_mark(z, mark);
+        }
         Ok(())
     }
 
@@ -975,7 +1040,7 @@ impl Device {
                 z,
                 e.to_errno()
             ),
-            _ => {}
+            _ => self.zones.lock().set_recorded(z, None),
         }
     }
 
@@ -1046,33 +1111,40 @@ impl Device {
     /// `discard_write_cache` part of a flush: the write pointer of every
     /// sequential zone becomes its stable mark, kept in memory (for
     /// `remove`) and, for active zones, in the zone file's `user.zloop.wp`
-    /// (for the C zloop, and for `add` after a crash). A mark moves only once
-    /// it is recorded: after a failed flush the next one records it again.
+    /// (for the C zloop, and for `add` after a crash).
     fn record_stable_wps(&self) -> Result {
         for z in self.geo.nr_conv_zones..self.geo.nr_zones {
             // The zone mutex keeps writes and a reset from running between
             // the mark and its attribute.
             let _guard = self.locks[z as usize].lock.lock();
-            let (mark, active) = {
-                let zones = self.zones.lock();
-                (zones.flush_mark(z), zones.cond(z).is_active())
-            };
-            let Some(mark) = mark else {
-                continue;
-            };
-            if active {
-                vfs::set_xattr(self.file(z), WP_XATTR, &mark.to_ne_bytes()).inspect_err(|e| {
-                    pr_err!(
-                        "zloop{}: cannot record the write pointer of zone {} (error {})\n",
-                        self.id,
-                        z,
-                        e.to_errno()
-                    );
-                })?;
-                self.unsynced[z as usize].store(true, Release);
-            }
-            self.zones.lock().set_flushed(z, mark);
+            let mark = self.zones.lock().flush_mark(z);
+            self.set_stable_mark(z, mark)?;
         }
+        Ok(())
+    }
+
+    /// Makes `mark` the stable mark of sequential zone `z` (under its
+    /// mutex). An active zone's attribute is set first when it holds
+    /// anything else, so the mark never moves past what a crash would find;
+    /// when that fails the mark stays, and the next flush tries again.
+    fn set_stable_mark(&self, z: u32, mark: u64) -> Result {
+        let (active, recorded) = {
+            let zones = self.zones.lock();
+            (zones.cond(z).is_active(), zones.recorded(z))
+        };
+        if active && recorded != Some(mark) {
+            vfs::set_xattr(self.file(z), WP_XATTR, &mark.to_ne_bytes()).inspect_err(|e| {
+                pr_err!(
+                    "zloop{}: cannot record the write pointer of zone {} (error {})\n",
+                    self.id,
+                    z,
+                    e.to_errno()
+                );
+            })?;
+            self.unsynced[z as usize].store(true, Release);
+            self.zones.lock().set_recorded(z, Some(mark));
+        }
+        self.zones.lock().set_flushed(z, mark);
         Ok(())
     }
 

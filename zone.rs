@@ -23,6 +23,8 @@ use crate::options::Geometry;
 
 /// "No zone" in the open-zone LRU links.
 const NIL: u32 = u32::MAX;
+/// "No recorded mark" in [`ZoneMeta::recorded`].
+const NONE: u64 = u64::MAX;
 
 /// A zone condition, with the `BLK_ZONE_COND_*` value it is reported as.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -90,6 +92,10 @@ pub(crate) struct ZoneMeta {
     /// pointer found at `add` or recorded by the last flush
     /// (`discard_write_cache` rolls active zones back to it).
     flushed: u64,
+    /// The mark the zone file's `user.zloop.wp` attribute holds
+    /// (`discard_write_cache`), `NONE` without one: a flush or re-read
+    /// records the mark again when it differs.
+    recorded: u64,
     /// Open-zone LRU links (zone numbers, `NIL` at the ends).
     prev: u32,
     next: u32,
@@ -105,6 +111,7 @@ impl ZoneMeta {
         cond: Cond::Empty,
         wp: 0,
         flushed: 0,
+        recorded: NONE,
         prev: NIL,
         next: NIL,
         epoch: 0,
@@ -261,22 +268,31 @@ impl<S: DerefMut<Target = [ZoneMeta]>> Zones<S> {
         self.meta[z as usize].flushed
     }
 
-    /// Where a flush now puts the stable mark of sequential zone `z`: its
-    /// write pointer (its capacity when full); `None` when the mark is
-    /// already there.
-    pub(crate) fn flush_mark(&self, z: u32) -> Option<u64> {
-        let end = if self.cond(z) == Cond::Full {
+    /// Where a flush puts the stable mark of sequential zone `z`: its write
+    /// pointer (its capacity when full).
+    pub(crate) fn flush_mark(&self, z: u32) -> u64 {
+        if self.cond(z) == Cond::Full {
             self.start(z) + self.geo.zone_capacity_sectors
         } else {
             self.wp(z)
-        };
-        (self.meta[z as usize].flushed != end).then_some(end)
+        }
     }
 
     /// Records that the data of sequential zone `z` up to `end` (from
-    /// [`Self::flush_mark`]) is stable: a flush recorded it.
+    /// [`Self::flush_mark`]) is stable: a flush covered it.
     pub(crate) fn set_flushed(&mut self, z: u32, end: u64) {
         self.meta[z as usize].flushed = end;
+    }
+
+    /// The mark in zone `z`'s file attribute, if it has one.
+    pub(crate) fn recorded(&self, z: u32) -> Option<u64> {
+        let r = self.meta[z as usize].recorded;
+        (r != NONE).then_some(r)
+    }
+
+    /// Zone `z`'s file attribute now holds `mark` (`None`: it has none).
+    pub(crate) fn set_recorded(&mut self, z: u32, mark: Option<u64>) {
+        self.meta[z as usize].recorded = mark.unwrap_or(NONE);
     }
 
     /// Sets sequential zone `z` from its file found at `add` (`sectors` as

@@ -9,12 +9,15 @@
 #include <linux/fs.h>
 #include <linux/mount.h>
 #include <linux/namei.h>
+#include <linux/filelock.h>
+#include <linux/security.h>
 #include <linux/sched/signal.h>
 
 void zloop_rs_kiocb_start_write(struct kiocb *iocb);
 void zloop_rs_kiocb_end_write(struct kiocb *iocb);
 bool zloop_rs_should_fake_timeout(struct request *rq);
 int zloop_rs_unlink(struct file *dir, struct file *file);
+int zloop_rs_sync_fs(struct file *file);
 bool zloop_rs_fatal_signal_pending(void);
 
 /* Freeze protection of an async write, taken by the submitter (loop.c does the same). */
@@ -37,13 +40,15 @@ bool zloop_rs_should_fake_timeout(struct request *rq)
 
 /*
  * Removes the directory entry of the open @file from the open directory @dir,
- * as do_unlinkat() does once it has looked the name up: write access to the
- * mount, the parent locked and the entry checked (still hashed, still in @dir,
- * @dir not deleted) by start_removing_dentry(). -EINVAL or -ENOENT if the
- * entry is no longer there.
+ * as filename_unlinkat() does once it has looked the name up: write access to
+ * the mount, the parent locked and the entry checked (still hashed, still in
+ * @dir, @dir not deleted) by start_removing_dentry(), the LSM hook, and a
+ * delegation on the file broken (waiting for it) and the removal retried.
+ * -EINVAL or -ENOENT if the entry is no longer there.
  */
 int zloop_rs_unlink(struct file *dir, struct file *file)
 {
+	struct delegated_inode delegated = { };
 	struct dentry *parent = dir->f_path.dentry;
 	struct dentry *child;
 	int err;
@@ -51,15 +56,38 @@ int zloop_rs_unlink(struct file *dir, struct file *file)
 	err = mnt_want_write_file(dir);
 	if (err)
 		return err;
+retry:
 	child = start_removing_dentry(parent, file->f_path.dentry);
 	if (IS_ERR(child)) {
 		err = PTR_ERR(child);
 	} else {
-		err = vfs_unlink(mnt_idmap(dir->f_path.mnt), d_inode(parent),
-				 child, NULL);
+		err = security_path_unlink(&dir->f_path, child);
+		if (!err)
+			err = vfs_unlink(mnt_idmap(dir->f_path.mnt), d_inode(parent),
+					 child, &delegated);
 		end_removing(child);
+		if (is_delegated(&delegated)) {
+			err = break_deleg_wait(&delegated);
+			if (!err)
+				goto retry;
+		}
 	}
 	mnt_drop_write_file(dir);
+	return err;
+}
+
+/*
+ * Writes back and waits for everything of the file system that @file is on
+ * (sync_filesystem(), under s_umount as syncfs(2) takes it).
+ */
+int zloop_rs_sync_fs(struct file *file)
+{
+	struct super_block *sb = file_inode(file)->i_sb;
+	int err;
+
+	down_read(&sb->s_umount);
+	err = sync_filesystem(sb);
+	up_read(&sb->s_umount);
 	return err;
 }
 

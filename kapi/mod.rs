@@ -28,6 +28,14 @@ pub(crate) fn online_cpus() -> u32 {
     n.max(1) as u32
 }
 
+/// Memory available for new allocations without swapping, in bytes (the
+/// `MemAvailable` estimate of `/proc/meminfo`, `si_mem_available()`).
+pub(crate) fn mem_available() -> u64 {
+    // SAFETY: reads the kernel's memory counters; no precondition.
+    let pages = unsafe { kernel::bindings::si_mem_available() };
+    (pages.max(0) as u64) << kernel::page::PAGE_SHIFT
+}
+
 // The C wrappers of `helpers.c` (same module). Each is a plain call of the
 // kernel inline function of the same name, with that function's contract.
 // (The pointers are to bindgen structs with opaque members, which the
@@ -41,6 +49,7 @@ extern "C" {
         dir: *mut kernel::bindings::file,
         file: *mut kernel::bindings::file,
     ) -> kernel::ffi::c_int;
+    fn zloop_rs_sync_fs(file: *mut kernel::bindings::file) -> kernel::ffi::c_int;
     fn zloop_rs_fatal_signal_pending() -> bool;
 }
 

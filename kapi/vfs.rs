@@ -218,6 +218,14 @@ pub(crate) fn unlink(dir: &File, file: &File) -> Result {
     to_result(unsafe { super::zloop_rs_unlink(dir.as_ptr(), file.as_ptr()) })
 }
 
+/// Writes back and waits for everything of the file system `file` is on
+/// (`syncfs(2)`).
+pub(crate) fn sync_fs(file: &File) -> Result {
+    // SAFETY: `file` is live for the call; the helper takes the
+    // superblock's lock itself.
+    to_result(unsafe { super::zloop_rs_sync_fs(file.as_ptr()) })
+}
+
 /// Waits until no direct I/O runs on the inode of `file` (`inode_dio_wait`).
 pub(crate) fn wait_for_direct_io(file: &File) {
     // SAFETY: a live file has a valid inode.
