@@ -6,6 +6,10 @@
  *   zctl write FILE STRING     write STRING (C escapes \n \t \\ \0 \xHH are
  *                              decoded) in one write(2); prints OK or the errno
  *                              name (EINVAL, ...)
+ *   zctl write-failnth N FILE STRING  the same, with the N-th fault-injection
+ *                              point of that write(2) failing: FILE is opened
+ *                              and N written to /proc/thread-self/fail-nth
+ *                              first (kernel fault injection: failslab, ...)
  *   zctl open FILE [ro|rw]     open(2) only; prints OK or the errno name
  *   zctl writelen FILE N       write N bytes of 'a' in one write(2)
  *   zctl badptr FILE           write(2) from an unmapped user address
@@ -275,6 +279,18 @@ int main(int argc, char **argv)
 		size_t n = unescape(argv[3], buf);
 		int fd = open_or_report(argv[2], O_WRONLY);
 
+		return report(write(fd, buf, n));
+	}
+	if (argc >= 5 && !strcmp(argv[1], "write-failnth")) {
+		char *buf = malloc(strlen(argv[4]) + 1);
+		size_t n = unescape(argv[4], buf);
+		int fd = open_or_report(argv[3], O_WRONLY);
+		int nth = open("/proc/thread-self/fail-nth", O_WRONLY);
+
+		if (nth < 0 || write(nth, argv[2], strlen(argv[2])) < 0) {
+			perror("fail-nth");
+			return 2;
+		}
 		return report(write(fd, buf, n));
 	}
 	if (argc >= 3 && !strcmp(argv[1], "open")) {
