@@ -54,14 +54,21 @@ wait_files_or_exit() {
     fail "the huge add neither created files nor ended in 60 s"
 }
 
-# 262,144 zones of 1 MiB (about 300 MiB of kernel memory once open):
-# minutes of file creation, killed midway
-test_huge_add_stops_on_sigkill_and_leaves_nothing() {
+# start_huge_add OPTIONS: "add id=0,OPTIONS" in the background (its result
+# in /tmp/huge.out, its pid in HUGE_PID), after a log mark
+start_huge_add() {
     load_rs
     mkdir -p "$BASE/0" "$BASE/1"
     dmesg_mark
-    zctl write $CTL "add id=0,capacity_mb=262144,zone_size_mb=1" > /tmp/huge.out &
-    local pid=$!
+    zctl write $CTL "add id=0,$1" > /tmp/huge.out &
+    HUGE_PID=$!
+}
+
+# 262,144 zones of 1 MiB (about 300 MiB of kernel memory once open):
+# minutes of file creation, killed midway
+test_huge_add_stops_on_sigkill_and_leaves_nothing() {
+    start_huge_add "capacity_mb=262144,zone_size_mb=1"
+    local pid=$HUGE_PID
     wait_files_or_exit $pid || fail "the huge add ended: $(cat /tmp/huge.out)"
     huge_add_killed $pid
 }
@@ -71,11 +78,8 @@ test_huge_add_stops_on_sigkill_and_leaves_nothing() {
 # test VM has 2 GiB) the add fails at once with ENOMEM and says so;
 # otherwise it creates files and is killed.
 test_add_of_8_million_zones_is_enomem_or_killable() {
-    load_rs
-    mkdir -p "$BASE/0" "$BASE/1"
-    dmesg_mark
-    zctl write $CTL "add id=0,capacity_mb=2147483647" > /tmp/huge.out &
-    local pid=$!
+    start_huge_add "capacity_mb=2147483647"
+    local pid=$HUGE_PID
     if wait_files_or_exit $pid; then
         note "the add of 8,388,607 zones created files: killed"
         huge_add_killed $pid

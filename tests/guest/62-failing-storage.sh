@@ -153,13 +153,8 @@ test_zone_file_truncated_while_live_recovers_on_reset() {
 # Immutable (chattr +i) while live: a reset cannot truncate it: EIO, and
 # after chattr -i the reset works. An add refuses the immutable file.
 test_zone_file_made_immutable() {
-    need_cmd chattr
-    load_rs
-    dev_add 0 "$G"
-    local f=$BASE/0/seq-000002
-    pw_ok $D $((2 * ZB)) $MB 1
-    trap 'chattr -i '"$f"' 2> /dev/null' EXIT
-    chattr +i "$f" || fail "chattr +i"
+    immutable_zone "$G" 2
+    local f=$IMM_FILE
     zop_err EIO reset $D 2
     chattr -i "$f"
     zop_ok reset $D 2

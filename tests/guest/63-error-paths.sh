@@ -27,13 +27,8 @@ merges() { awk '{print $2 + $6}' "/sys/block/$1/stat"; }
 # (the zone file is immutable: setxattr fails) fails with EIO and says which
 # zone; once the file is writable again the flush works and the mark holds.
 test_flush_that_cannot_record_the_write_pointer_fails() {
-    need_cmd chattr
-    load_rs
-    dev_add 0 "$G,discard_write_cache"
-    local f=$BASE/0/seq-000002
-    pw_ok $D $((2 * ZB)) $MB 1
-    trap 'chattr -i '"$f"' 2> /dev/null' EXIT
-    chattr +i "$f" || fail "chattr +i"
+    immutable_zone "$G,discard_write_cache" 2
+    local f=$IMM_FILE
     dmesg_mark
     expect_eq "$(flush)" EIO "flush with an immutable zone file"
     klog_has 'zloop0: cannot record the write pointer of zone 2' || fail "no line naming the zone"
@@ -50,13 +45,8 @@ test_flush_that_cannot_record_the_write_pointer_fails() {
 # A finish whose truncate fails (immutable zone file) fails with EIO and
 # leaves the zone as it was; the next finish works.
 test_finish_that_cannot_extend_the_file_fails() {
-    need_cmd chattr
-    load_rs
-    dev_add 0 "$G"
-    local f=$BASE/0/seq-000003
-    pw_ok $D $((3 * ZB)) $MB 1
-    trap 'chattr -i '"$f"' 2> /dev/null' EXIT
-    chattr +i "$f" || fail "chattr +i"
+    immutable_zone "$G" 3
+    local f=$IMM_FILE
     zop_err EIO finish $D 3
     expect_zone $D 3 $IMP_OPEN 2048
     expect_eq "$(file_size "$f")" $MB "zone 3 file after the failed finish"

@@ -192,6 +192,19 @@ wp_xattr() {
     echo $((16#$le))
 }
 
+# immutable_zone OPTIONS ZONE: zloop_rs device 0 made with OPTIONS (zones of
+# 64 MiB), 1 MiB of pattern 1 written to sequential zone ZONE, then its file
+# made immutable (chattr +i; the EXIT trap undoes it). The file in IMM_FILE.
+immutable_zone() {
+    need_cmd chattr
+    load_rs
+    dev_add 0 "$1"
+    IMM_FILE=$(printf '%s/0/seq-%06d' "$BASE" "$2")
+    zctl pwrite /dev/zloop0 $(($2 << 26)) 1048576 1 | grep -qx OK || fail "write to zone $2"
+    trap 'chattr -i '"$IMM_FILE"' 2> /dev/null' EXIT
+    chattr +i "$IMM_FILE" || fail "chattr +i"
+}
+
 # pw / pr FILE OFF LEN SEED: O_DIRECT pattern write / checked read (bytes).
 pw() { zctl pwrite "$@"; }
 pr() { zctl pread "$@"; }
