@@ -323,14 +323,7 @@ fn open_zone_files(
         files.push(BackingFile::new(file), table_gfp())?;
         let file = files[files.len() - 1].file();
         if block_size == 0 {
-            block_size = vfs::block_size(file);
-            if geo.zone_capacity_sectors % u64::from(block_size >> 9).max(1) != 0 {
-                pr_err!(
-                    "zone capacity is not aligned to the block size {} B\n",
-                    block_size
-                );
-                return Err(EINVAL);
-            }
+            block_size = device_block_size(geo, file)?;
         }
         let zf = ZoneFileRef { file, path: &p, z };
         if z < geo.nr_conv_zones {
@@ -403,6 +396,20 @@ fn mark_unclean(dir: &File, id: u32, discard_write_cache: bool) -> Result {
             e.to_errno()
         );
     })
+}
+
+/// The block size of a device whose first zone file is `file`; its zone
+/// capacity must be a multiple of it.
+fn device_block_size(geo: &Geometry, file: &File) -> Result<u32> {
+    let block_size = vfs::block_size(file);
+    if geo.zone_capacity_sectors % u64::from(block_size >> 9).max(1) != 0 {
+        pr_err!(
+            "zone capacity is not aligned to the block size {} B\n",
+            block_size
+        );
+        return Err(EINVAL);
+    }
+    Ok(block_size)
 }
 
 /// Opens zone file `path` with `oflags`. With `new`, creates the file if it
