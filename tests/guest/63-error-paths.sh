@@ -110,9 +110,9 @@ test_multi_bio_requests_run_and_keep_data() {
     [[ $((m1 - m0)) -gt 0 ]] || fail "no request of several bios reached the driver (merge counters did not move)"
     expect_eq "$(dev_md5 $D 32 16)" "$(md5sum < /tmp/src | cut -d' ' -f1)" "conventional zone 1 read back"
     fio --name=batch --filename=$D --direct=1 --zonemode=zbd --ioengine=io_uring --iodepth=32 \
-        --iodepth_batch_submit=32 --rw=write --bs=4k --offset=$((4 * 32 * MB)) --size=$((16 * MB)) \
-        --verify=crc32c --do_verify=1 --verify_fatal=1 --output=/tmp/fio-batch.out > /dev/null 2>&1 \
-        || fail "fio batched 4k writes: $(grep -m1 -iE 'err|verify' /tmp/fio-batch.out)"
+        --iodepth_batch_submit=32 --rw=write --bs=4k --offset=$((4 * 32 * MB)) --size=$((32 * MB)) \
+        --verify=crc32c --do_verify=1 --verify_fatal=1 --output=/tmp/fio-batch.out > /tmp/fio-batch.err 2>&1 \
+        || fail "fio batched 4k writes: $(tail -n 4 /tmp/fio-batch.out /tmp/fio-batch.err | tr '\n' ' ')"
     m2=$(merges zloop0)
     note "merges: conventional, buffered: $((m1 - m0)); sequential, batched direct: $((m2 - m1))"
     expect_zone $D 4 $FULL -1
