@@ -232,7 +232,7 @@ def main():
         if os.path.exists(CTL):
             break
         time.sleep(0.1)
-    os.makedirs(BASE, exist_ok=True)
+    os.makedirs(f"{BASE}/0", exist_ok=True)
     opts = f"add id=0,capacity_mb={CAP_MB},zone_size_mb={ZONE_MB},conv_zones={NR_CONV}"
     if discard:
         opts += ",discard_write_cache"
