@@ -181,8 +181,10 @@ def workload(fd, state, seconds, fixed):
     logf = open(os.path.join(state, "log"), "a")
     end = time.time() + seconds
     rnd = 0
+    # what was written since the last flush (a flush covers all of it, also
+    # what earlier rounds without a flush wrote)
+    written, conv = set(), {}
     while time.time() < end:
-        written, conv = set(), {}
         for _ in range(rng.randint(1, 8)):
             z = rng.randrange(NR_CONV, nr)
             if wps[z] >= cap:
@@ -212,6 +214,7 @@ def workload(fd, state, seconds, fixed):
                 logf.write(f"C {b} {g}\n")
             logf.flush()
             os.fsync(logf.fileno())
+            written, conv = set(), {}
         if rnd == 1:
             open(os.path.join(state, "ready"), "w").close()
             if fixed:
