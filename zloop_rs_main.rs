@@ -37,8 +37,14 @@ module! {
 
 /// The `prealloc_mb` module parameter (read when a device is added).
 pub(crate) fn prealloc_mb() -> u32 {
-    *module_parameters::prealloc_mb.value()
+    // `value()` returns `&u32` up to Linux 7.2 and `u32` from 7.3.
+    *core::borrow::Borrow::<u32>::borrow(&module_parameters::prealloc_mb.value())
 }
+
+// Up to Linux 7.2 `module!` defines the static `THIS_MODULE` that `kapi`
+// uses; from 7.3 it is a constant of the module's `ModuleMetadata`.
+#[cfg(zloop_kernel_7_3)]
+static THIS_MODULE: ThisModule = <ZloopModule as kernel::ModuleMetadata>::THIS_MODULE;
 
 #[pin_data(PinnedDrop)]
 struct ZloopModule {

@@ -370,6 +370,22 @@ unsafe fn zero_bios_from(rq: *mut bindings::request, from: usize) {
     }
 }
 
+/// The offset into the current bvec of a `bvec_iter` (a place: it can be
+/// assigned): `bi_bvec_done` up to Linux 7.2, `bi_offset` from 7.3 (renamed,
+/// same meaning).
+#[cfg(not(zloop_kernel_7_3))]
+macro_rules! bvec_done {
+    ($it:expr) => {
+        $it.bi_bvec_done
+    };
+}
+#[cfg(zloop_kernel_7_3)]
+macro_rules! bvec_done {
+    ($it:expr) => {
+        $it.bi_offset
+    };
+}
+
 /// Points `iter` at the data of `bio` (without copying its bvec table).
 ///
 /// # Safety
@@ -389,7 +405,7 @@ unsafe fn init_bio_iter(iter: *mut bindings::iov_iter, bio: *mut bindings::bio, 
             nr,
             it.bi_size as usize,
         );
-        (*iter).iov_offset = it.bi_bvec_done as usize;
+        (*iter).iov_offset = bvec_done!(it) as usize;
     }
 }
 
@@ -407,17 +423,17 @@ unsafe fn for_each_bvec(bio: *mut bindings::bio, mut f: impl FnMut(bindings::bio
         let table = (*bio).bi_io_vec;
         while it.bi_size > 0 {
             let bv = *table.add(it.bi_idx as usize);
-            let len = core::cmp::min(it.bi_size, bv.bv_len - it.bi_bvec_done);
+            let len = core::cmp::min(it.bi_size, bv.bv_len - bvec_done!(it));
             f(bindings::bio_vec {
                 bv_page: bv.bv_page,
-                bv_offset: bv.bv_offset + it.bi_bvec_done,
+                bv_offset: bv.bv_offset + bvec_done!(it),
                 bv_len: len,
             });
             it.bi_size -= len;
-            it.bi_bvec_done += len;
-            if it.bi_bvec_done == bv.bv_len {
+            bvec_done!(it) += len;
+            if bvec_done!(it) == bv.bv_len {
                 it.bi_idx += 1;
-                it.bi_bvec_done = 0;
+                bvec_done!(it) = 0;
             }
         }
     }

@@ -3,7 +3,8 @@
 #
 # Installs and fetches everything the test kernel and the VM need, idempotently:
 #   - bookworm packages (apt-get install; qemu from bookworm-backports),
-#   - linux-source-7.2 (newest 7.2.x) and rust-src for $RUST_TC, downloaded from
+#   - linux-source-<series> (newest <series>.x; --series, default in lib.sh) and
+#     rust-src for $RUST_TC, downloaded from
 #     sid / trixie-backports with a private apt configuration and extracted into
 #     the cache (never installed),
 #   - bindgen-cli $BINDGEN_VER from crates.io, virtme-ng $VNG_VER from PyPI.
@@ -11,6 +12,8 @@
 # --kasan: also install clang/lld/llvm (bookworm-security) for tools/kernel.sh --kasan.
 set -Eeuo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+take_series_args "$@"
+set -- ${REST_ARGS[@]+"${REST_ARGS[@]}"}
 WANT_KASAN=
 [[ ${1:-} == --kasan ]] && WANT_KASAN=1   # also clang/lld/llvm for the KASAN flavour
 # (--debug is accepted and needs nothing more)
@@ -78,7 +81,7 @@ deb_download() { # pkg=version -> path of the .deb
 kernel_source() {
     local ver=${LINUX_SRC_VERSION:-} dir deb x
     if [[ -z $ver ]]; then
-        # newest 7.2.x available in either suite; an existing extracted source is kept
+        # newest <series>.x available in either suite; an existing extracted source is kept
         # if the archive is unreachable
         ver=$(apt_priv apt-cache madison "$LINUX_SRC_PKG" 2>/dev/null | awk '{print $3}' | sort -V | tail -n1 || true)
         [[ -n $ver ]] || ver=$(linux_src_version)
@@ -97,7 +100,7 @@ kernel_source() {
         [[ -f $dir/Makefile ]] || die "kernel source extraction failed"
         touch "$dir/.extracted"
     fi
-    printf '%s\n' "$ver" > "$ZLOOP_CACHE/src/linux-source.version"
+    printf '%s\n' "$ver" > "$(linux_src_version_file)"
     log "kernel source: $ver ($(make -s -C "$dir" kernelversion 2>/dev/null))"
 }
 

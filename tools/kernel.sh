@@ -6,16 +6,20 @@
 # key hashes the config fragments and the tool versions. A cached build is reused
 # as is; run tools/deps.sh first.
 #
-# Usage: tools/kernel.sh [--debug|--kasan] [--print-dir]
+# Usage: tools/kernel.sh [--series X] [--debug|--kasan] [--print-dir]
 #   --debug      the debug flavour (kernel.config + kernel-debug.config)
 #   --kasan      the debug flavour plus KASAN, built with clang (LLVM=-22);
 #                run tools/deps.sh --kasan first
 #   --print-dir  only print the build directory of the flavour (no build)
+#   --series X   the kernel series (7.2, 7.3; default in lib.sh)
 # Prints the build directory on stdout; the flavour's "current" link
-# ($ZLOOP_CACHE/kernel/<flavour>) points at it, and the module Makefile's KDIR
-# defaults to $ZLOOP_CACHE/kernel/default.
+# ($ZLOOP_CACHE/kernel/<series>-<flavour>, and kernel/<flavour> for the default
+# series) points at it, and the module Makefile's KDIR defaults to
+# $ZLOOP_CACHE/kernel/default.
 set -Eeuo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+take_series_args "$@"
+set -- ${REST_ARGS[@]+"${REST_ARGS[@]}"}
 
 flavour=default print_only=0
 for a in "$@"; do
@@ -23,7 +27,7 @@ for a in "$@"; do
     --debug) flavour=debug ;;
     --kasan) flavour=kasan ;;
     --print-dir) print_only=1 ;;
-    *) die "usage: $0 [--debug|--kasan] [--print-dir]" ;;
+    *) die "usage: $0 [--series X] [--debug|--kasan] [--print-dir]" ;;
     esac
 done
 
@@ -88,5 +92,6 @@ if [[ ! -f $KBUILD/.zloop-rs-built ]]; then
 else
     log "kernel ($flavour): cached ($KBUILD)"
 fi
-ln -sfn "$KBUILD" "$ZLOOP_CACHE/kernel/$flavour"
+ln -sfn "$KBUILD" "$(kernel_link "$flavour")"
+if [[ $ZLOOP_SERIES == "$DEFAULT_SERIES" ]]; then ln -sfn "$KBUILD" "$ZLOOP_CACHE/kernel/$flavour"; fi
 echo "$KBUILD"

@@ -15,7 +15,13 @@ RUST_TC=${RUST_TC:-1.95.0}
 BINDGEN_VER=0.72.1
 LLVM_VER=19                     # libclang for bindgen (bookworm)
 VNG_VER=1.42                    # virtme-ng (PyPI)
-LINUX_SRC_PKG=linux-source-7.2  # any 7.2.x; the newest one available is used
+# Kernel series: the test kernel is built from linux-source-<series> (the newest
+# <series>.x available). --series X on any tool (take_series_args) or
+# ZLOOP_SERIES=X selects it; the default is DEFAULT_SERIES.
+DEFAULT_SERIES=7.2
+SERIES_LIST=(7.2 7.3)
+ZLOOP_SERIES=${ZLOOP_SERIES:-$DEFAULT_SERIES}
+LINUX_SRC_PKG=linux-source-$ZLOOP_SERIES
 
 # bookworm packages (apt-get install). qemu comes from bookworm-backports because
 # the machine's qemu-utils already does (bookworm's qemu-system-x86 would remove it).
@@ -34,7 +40,7 @@ VENV=$ZLOOP_CACHE/virtme-ng-$VNG_VER
 export LIBCLANG_PATH=/usr/lib/llvm-$LLVM_VER/lib
 
 # Private apt configuration used only to *download* arch-independent archives
-# (linux-source-7.2, rust-src) from sid / trixie-backports. It never touches
+# (linux-source-7.x, rust-src) from sid / trixie-backports. It never touches
 # the system's apt state, so nothing can be installed from those suites.
 APT_PRIV=$ZLOOP_CACHE/apt
 apt_priv() { # apt-get|apt-cache args...
@@ -45,8 +51,38 @@ apt_priv() { # apt-get|apt-cache args...
         -o Dir::State::status=/dev/null -o Debug::NoLocking=1 -o APT::Sandbox::User=root "$@"
 }
 
-# The linux-source version chosen by deps.sh (recorded there).
-linux_src_version() { cat "$ZLOOP_CACHE/src/linux-source.version" 2>/dev/null; }
+# take_series_args ARGS...: takes "--series X" / "--series=X" out of a tool's
+# arguments (up to a "--"; what follows it is a command's) into ZLOOP_SERIES,
+# exported so that the tools it runs use the same series; the other arguments
+# are left in REST_ARGS (use: take_series_args "$@"; set -- "${REST_ARGS[@]}").
+take_series_args() {
+    REST_ARGS=()
+    while [[ $# -gt 0 ]]; do
+        case $1 in
+        --series) [[ $# -ge 2 ]] || die "--series needs a value (${SERIES_LIST[*]})"; ZLOOP_SERIES=$2; shift ;;
+        --series=*) ZLOOP_SERIES=${1#--series=} ;;
+        --) REST_ARGS+=("$@"); break ;;
+        *) REST_ARGS+=("$1") ;;
+        esac
+        shift
+    done
+    [[ " ${SERIES_LIST[*]} " == *" $ZLOOP_SERIES "* ]] || die "unknown kernel series $ZLOOP_SERIES (${SERIES_LIST[*]})"
+    LINUX_SRC_PKG=linux-source-$ZLOOP_SERIES
+    export ZLOOP_SERIES
+}
+
+# The linux-source version of the series chosen by deps.sh (recorded there;
+# caches made before there were series have one file for 7.2).
+linux_src_version_file() { printf '%s/src/linux-source-%s.version\n' "$ZLOOP_CACHE" "$ZLOOP_SERIES"; }
+linux_src_version() {
+    cat "$(linux_src_version_file)" 2>/dev/null && return
+    [[ $ZLOOP_SERIES == 7.2 ]] && cat "$ZLOOP_CACHE/src/linux-source.version" 2>/dev/null
+}
+# The link to the current build of a flavour of the series; the default
+# series' builds are also linked as kernel/<flavour> (the Makefile's KDIR).
+kernel_link() { # flavour
+    printf '%s/kernel/%s-%s\n' "$ZLOOP_CACHE" "$ZLOOP_SERIES" "$1"
+}
 linux_src_dir() { printf '%s/src/linux-%s\n' "$ZLOOP_CACHE" "$(linux_src_version)"; }
 rust_lib_src() { cat "$ZLOOP_CACHE/rust-src-$RUST_TC.path" 2>/dev/null; }
 
