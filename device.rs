@@ -38,7 +38,7 @@ use crate::{
     kapi::{
         self,
         blk::{DiskConfig, Driver, GenDisk, Op, Queued, Request, RequestRef, TagSet, ZoneReporter},
-        vfs::{self, falloc, flags::*, BackingFile},
+        vfs::{self, falloc, flags::*, BackingFile, DioAlign},
         wq::Workqueue,
     },
     options::{AddOptions, Geometry},
@@ -72,6 +72,8 @@ pub(crate) struct Device {
     state: Atomic<u32>,
     geo: Geometry,
     block_size: u32,
+    /// Memory alignment mask of request data (0: the block layer's default).
+    dma_alignment: u32,
     buffered_io: bool,
     zone_append: bool,
     ordered_zone_append: bool,
@@ -289,7 +291,7 @@ fn open_zone_files(
     new: &mut NewFiles,
     files: &mut KVVec<BackingFile>,
     zones: &mut Zones<KVVec<ZoneMeta>>,
-) -> Result<u32> {
+) -> Result<DioAlign> {
     let id = new.id;
     // Existing zone files mean this device is being restored.
     let restore = ["cnv", "seq"].iter().any(|kind| {
@@ -303,6 +305,7 @@ fn open_zone_files(
     }
     let unclean = restore && opts.discard_write_cache && marked_unclean(&new.dir, id)?;
     let mut rolled_back = 0;
+    let mut align: Option<DioAlign> = None;
     let mut block_size = 0;
     for z in 0..geo.nr_zones {
         if kapi::fatal_signal_pending() {
@@ -322,8 +325,10 @@ fn open_zone_files(
         )?;
         files.push(BackingFile::new(file), table_gfp())?;
         let file = files[files.len() - 1].file();
-        if block_size == 0 {
-            block_size = device_block_size(geo, file)?;
+        if align.is_none() {
+            let a = device_dio_align(geo, file)?;
+            block_size = a.block_size;
+            align = Some(a);
         }
         let zf = ZoneFileRef { file, path: &p, z };
         if z < geo.nr_conv_zones {
@@ -351,7 +356,7 @@ fn open_zone_files(
         );
     }
     mark_unclean(&new.dir, id, opts.discard_write_cache)?;
-    Ok(block_size)
+    align.ok_or(EINVAL)
 }
 
 /// Whether the id directory `dir` carries the mark of a device with
@@ -398,18 +403,18 @@ fn mark_unclean(dir: &File, id: u32, discard_write_cache: bool) -> Result {
     })
 }
 
-/// The block size of a device whose first zone file is `file`; its zone
-/// capacity must be a multiple of it.
-fn device_block_size(geo: &Geometry, file: &File) -> Result<u32> {
-    let block_size = vfs::block_size(file);
-    if geo.zone_capacity_sectors % u64::from(block_size >> 9).max(1) != 0 {
+/// The direct-I/O alignment of a device whose first zone file is `file`;
+/// its zone capacity must be a multiple of the block size.
+fn device_dio_align(geo: &Geometry, file: &File) -> Result<DioAlign> {
+    let align = vfs::dio_align(file);
+    if geo.zone_capacity_sectors % u64::from(align.block_size >> 9).max(1) != 0 {
         pr_err!(
             "zone capacity is not aligned to the block size {} B\n",
-            block_size
+            align.block_size
         );
         return Err(EINVAL);
     }
-    Ok(block_size)
+    Ok(align)
 }
 
 /// Opens zone file `path` with `oflags`. With `new`, creates the file if it
@@ -676,7 +681,7 @@ impl Device {
         let mut t = Tables::new(nr, geo.nr_zones as usize)?;
         let mut new = NewFiles::new(dir.clone(), nr, geo.nr_zones, t.new_files);
         let mut zones = Zones::new(geo, t.meta).ok_or(EINVAL)?;
-        let block_size = open_zone_files(opts, &geo, &mut new, &mut t.files, &mut zones)?;
+        let align = open_zone_files(opts, &geo, &mut new, &mut t.files, &mut zones)?;
 
         let dev = Arc::pin_init(
             try_pin_init!(Device {
@@ -685,7 +690,14 @@ impl Device {
                 id: nr,
                 state: Atomic::new(CREATING),
                 geo,
-                block_size,
+                block_size: align.block_size,
+                // Direct I/O hands the request's memory to the backing file
+                // as it is: it must be aligned as the file wants it.
+                dma_alignment: if opts.buffered_io {
+                    0
+                } else {
+                    align.mem_mask.max(511)
+                },
                 buffered_io: opts.buffered_io,
                 zone_append: opts.zone_append,
                 ordered_zone_append: opts.ordered_zone_append_effective(),
@@ -714,6 +726,7 @@ impl Device {
             capacity_sectors: geo.capacity_sectors(),
             zone_sectors: geo.zone_sectors as u32,
             block_size: dev.block_size,
+            dma_alignment: dev.dma_alignment,
             max_hw_sectors: MAX_HW_SECTORS,
             max_zone_append_sectors: if dev.zone_append { MAX_HW_SECTORS } else { 0 },
             max_open_zones: geo.max_open_zones,

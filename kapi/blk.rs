@@ -826,6 +826,9 @@ pub(crate) struct DiskConfig {
     pub(crate) zone_sectors: u32,
     /// Logical and physical block size in bytes.
     pub(crate) block_size: u32,
+    /// Memory alignment mask of a request's data (0: the block layer's
+    /// default, 511).
+    pub(crate) dma_alignment: u32,
     /// Largest request in sectors.
     pub(crate) max_hw_sectors: u32,
     /// Largest zone append in sectors; 0 makes the block layer emulate appends.
@@ -868,6 +871,7 @@ impl<T: Driver> GenDisk<T> {
         lim.chunk_sectors = cfg.zone_sectors;
         lim.logical_block_size = cfg.block_size;
         lim.physical_block_size = cfg.block_size;
+        lim.dma_alignment = cfg.dma_alignment;
         lim.max_hw_zone_append_sectors = cfg.max_zone_append_sectors;
         lim.max_open_zones = cfg.max_open_zones;
 

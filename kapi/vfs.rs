@@ -112,29 +112,52 @@ pub(crate) fn fallocate(file: &File, mode: i32, offset: u64, len: u64) -> Result
     to_result(unsafe { bindings::vfs_fallocate(file.as_ptr(), mode, offset, len) })
 }
 
-/// The block size a device backed by `file` should use, chosen like the C
-/// zloop: the file system block size if at most 4 KiB, else its direct-I/O
-/// offset alignment, else the physical block size of its block device, else
-/// 512.
-pub(crate) fn block_size(file: &File) -> u32 {
+/// How direct I/O on a file must be aligned, as a device backed by it
+/// forwards its requests' memory unchanged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct DioAlign {
+    /// The device block size (bytes).
+    pub(crate) block_size: u32,
+    /// Memory alignment mask of a request's data (alignment - 1).
+    pub(crate) mem_mask: u32,
+}
+
+/// The direct-I/O alignment of a device backed by `file`, chosen as the C
+/// zloop of Linux 7.3 does: the file's `STATX_DIOALIGN` (when it can do
+/// direct I/O at all: a memory alignment of 0 says it cannot), else the
+/// limits of its file system's block device, else 512 bytes; the block size
+/// is the file system block size when that is at most 4 KiB.
+pub(crate) fn dio_align(file: &File) -> DioAlign {
     // SAFETY: a live file has a valid inode, whose super block outlives it.
     let sb = unsafe { (*(*file.as_ptr()).f_inode).i_sb };
     // SAFETY: `sb` is valid (see above).
     let (fs_block_size, bdev) = unsafe { ((*sb).s_blocksize, (*sb).s_bdev) };
-    if fs_block_size <= 4096 {
-        return fs_block_size as u32;
-    }
-    if let Ok(st) = getattr(file, bindings::STATX_DIOALIGN) {
-        if st.result_mask & bindings::STATX_DIOALIGN != 0 && st.dio_offset_align != 0 {
-            return st.dio_offset_align;
+    let page_mask = (kernel::page::PAGE_SIZE - 1) as u32;
+    let mut a = match getattr(file, bindings::STATX_DIOALIGN) {
+        Ok(st) if st.result_mask & bindings::STATX_DIOALIGN != 0 && st.dio_mem_align != 0 => {
+            DioAlign {
+                block_size: st.dio_offset_align,
+                mem_mask: (st.dio_mem_align - 1).min(page_mask),
+            }
         }
+        _ if !bdev.is_null() => {
+            // SAFETY: a mounted super block's block device, its disk and
+            // queue are valid while the super block is.
+            let lim = unsafe { &(*(*(*bdev).bd_disk).queue).limits };
+            DioAlign {
+                block_size: lim.physical_block_size,
+                mem_mask: lim.dma_alignment,
+            }
+        }
+        _ => DioAlign {
+            block_size: 512,
+            mem_mask: 511,
+        },
+    };
+    if fs_block_size <= 4096 {
+        a.block_size = fs_block_size as u32;
     }
-    if !bdev.is_null() {
-        // SAFETY: a mounted super block's block device, its disk and queue
-        // are valid while the super block is.
-        return unsafe { (*(*(*bdev).bd_disk).queue).limits.physical_block_size };
-    }
-    512
+    a
 }
 
 /// Runs `f` with write access to the mount and file system of `file`

@@ -27,6 +27,9 @@
  *                              bytes hold the pattern and the rest must be
  *                              zeroes); prints OK, "MISMATCH <offset>" or the
  *                              errno name
+ *                              With ZCTL_BUF_OFFSET=N in the environment, the
+ *                              user buffer of pwrite/pread starts N bytes past
+ *                              a page boundary (unaligned direct I/O memory).
  *   zctl fsync FILE            fsync(2) of FILE opened read-write
  *   zctl flushloop FILE OFF LEN N STAT   N times: O_DIRECT write of LEN bytes
  *                              at OFF, then fdatasync(2); STAT is the sysfs
@@ -193,11 +196,14 @@ static int pio(int write_, const char *file, uint64_t off, size_t len, const cha
 	int fd = open_or_report(file, (write_ ? O_WRONLY : O_RDONLY) | O_DIRECT);
 	int zero = !strcmp(seedstr, "zero");
 	uint64_t seed = zero ? 0 : strtoull(seedstr, NULL, 0);
-	unsigned char *buf;
+	const char *boffstr = getenv("ZCTL_BUF_OFFSET");
+	size_t boff = boffstr ? strtoull(boffstr, NULL, 0) : 0;
+	unsigned char *base, *buf;
 	ssize_t ret;
 
-	if (posix_memalign((void **)&buf, 4096, len ? len : 4096))
+	if (posix_memalign((void **)&base, 4096, (len ? len : 4096) + boff))
 		return 2;
+	buf = base + boff;
 	if (write_) {
 		for (size_t i = 0; i < len; i++)
 			buf[i] = zero ? 0 : pattern(seed, off + i);
