@@ -27,6 +27,9 @@ module! {
     authors: ["zloop_rs developers"],
     description: "Zoned loopback device (Rust)",
     license: "GPL",
+    // `modprobe zloop` loads zloop_rs where the kernel has no C zloop
+    // module (a module of that name is found first where it has).
+    alias: ["zloop"],
     params: {
         prealloc_mb: u32 {
             default: 4,

@@ -13,6 +13,7 @@
 #include <linux/security.h>
 #include <linux/sched/signal.h>
 
+bool zloop_rs_misc_name_taken(const char *name);
 void zloop_rs_kiocb_start_write(struct kiocb *iocb);
 void zloop_rs_kiocb_end_write(struct kiocb *iocb);
 bool zloop_rs_should_fake_timeout(struct request *rq);
@@ -95,4 +96,21 @@ int zloop_rs_sync_fs(struct file *file)
 bool zloop_rs_fatal_signal_pending(void)
 {
 	return fatal_signal_pending(current);
+}
+
+/*
+ * Whether a misc device called @name is registered already (its directory in
+ * sysfs exists): registering a second one makes sysfs print a stack dump.
+ */
+bool zloop_rs_misc_name_taken(const char *name)
+{
+	char buf[64];
+	struct path path;
+
+	if (snprintf(buf, sizeof(buf), "/sys/class/misc/%s", name) >= sizeof(buf))
+		return false;
+	if (kern_path(buf, 0, &path))
+		return false;
+	path_put(&path);
+	return true;
 }

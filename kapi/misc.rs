@@ -46,6 +46,10 @@ impl<T: MiscDevice> OwnedMiscRegistration<T> {
         name: &'static CStr,
         module: &'static ThisModule,
     ) -> impl PinInit<Self, Error> {
+        // Another driver (the C zloop) may hold the name: say so and fail,
+        // instead of letting sysfs refuse the duplicate with a stack dump.
+        // SAFETY: `name` is a NUL-terminated string.
+        let taken = unsafe { super::zloop_rs_misc_name_taken(name.as_char_ptr()) };
         let raw = MiscDeviceOptions { name }.into_raw::<T>();
         // SAFETY: `into_raw` points `fops` at `T`'s static vtable.
         let mut fops = unsafe { *raw.fops };
@@ -53,6 +57,10 @@ impl<T: MiscDevice> OwnedMiscRegistration<T> {
         try_pin_init!(&this in Self {
             fops,
             misc <- Opaque::try_ffi_init(move |slot: *mut bindings::miscdevice| {
+                if taken {
+                    pr_err!("misc device {} exists already (is the zloop module loaded?)\n", name);
+                    return Err(EBUSY);
+                }
                 let mut raw = raw;
                 // SAFETY: `this` is the registration being initialised, whose
                 // `fops` field was written above and stays pinned with it.

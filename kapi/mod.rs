@@ -51,6 +51,7 @@ extern "C" {
     ) -> kernel::ffi::c_int;
     fn zloop_rs_sync_fs(file: *mut kernel::bindings::file) -> kernel::ffi::c_int;
     fn zloop_rs_fatal_signal_pending() -> bool;
+    fn zloop_rs_misc_name_taken(name: *const kernel::ffi::c_char) -> bool;
 }
 
 /// Whether the current task was killed (a fatal signal is pending): a long
