@@ -84,7 +84,7 @@ kernel_source() {
         # newest <series>.x available in either suite; an existing extracted source is kept
         # if the archive is unreachable
         ver=$(apt_priv apt-cache madison "$LINUX_SRC_PKG" 2>/dev/null | awk '{print $3}' | sort -V | tail -n1 || true)
-        [[ -n $ver ]] || ver=$(linux_src_version)
+        [[ -n $ver ]] || ver=$(linux_src_version || true)
         [[ -n $ver ]] || die "no $LINUX_SRC_PKG found in sid or trixie-backports"
     fi
     dir=$ZLOOP_CACHE/src/linux-$ver

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Configures and builds the test kernel (Linux 7.2 + CONFIG_RUST, the C zloop as a
+# Configures and builds the test kernel (Linux 7.2 or 7.3 + CONFIG_RUST, the C zloop as a
 # module), cached under $ZLOOP_CACHE/kernel/<flavour>-<version>-<key>, where the
 # key hashes the config fragments and the tool versions. A cached build is reused
 # as is; run tools/deps.sh first.

@@ -59,31 +59,69 @@ test_load_read_unload_leave_no_foreign_dmesg() {
     [[ -z $foreign ]] || fail "unexpected kernel log lines: $foreign"
 }
 
-# The way CI VMs load it: make install, then modprobe by name.
-test_make_install_then_modprobe() {
+# install_rs: a writable copy of /lib/modules/<release> (the VM's is the
+# host root over 9p, read-only) mounted in its place, and zloop_rs installed
+# into it with "make install" from a copy of the tree (build outputs are
+# read-only too). Sets MODDIR; the caller unmounts it (umount -l: udevd keeps
+# the module indexes mapped).
+install_rs() {
     unload_all
-    local rel moddir
-    rel=$(uname -r)
-    moddir=/lib/modules/$rel
-    # /lib/modules of the VM is read-only (host root over 9p): put a writable
-    # copy of it (symlinks to the kernel build tree) in its place
+    MODDIR=/lib/modules/$(uname -r)
     mkdir -p /tmp/modcopy
-    cp -a "$(readlink -f "$moddir")/." /tmp/modcopy/ || fail "cannot copy $moddir"
-    mount -t tmpfs tmpfs "$moddir" || fail "cannot mount tmpfs on $moddir"
-    cp -a /tmp/modcopy/. "$moddir/" || fail "cannot copy back into $moddir"
-    [[ -e $moddir/modules.dep ]] || fail "no modules.dep in the copy of $moddir"
-    # build outputs are read-only too: install from a copy of the module tree
+    cp -a "$(readlink -f "$MODDIR")/." /tmp/modcopy/ || fail "cannot copy $MODDIR"
+    mount -t tmpfs tmpfs "$MODDIR" || fail "cannot mount tmpfs on $MODDIR"
+    cp -a /tmp/modcopy/. "$MODDIR/" || fail "cannot copy back into $MODDIR"
+    [[ -e $MODDIR/modules.dep ]] || fail "no modules.dep in the copy of $MODDIR"
     mkdir -p /tmp/tree
     tar -C "$TOP" --exclude=./tests --exclude=./.git -cf - . | tar -C /tmp/tree -xf - || fail "cannot copy the tree"
     make -C /tmp/tree KDIR="$KDIR" install > /tmp/install.log 2>&1 || { cat /tmp/install.log; fail "make install failed"; }
-    [[ -f $moddir/updates/zloop_rs.ko ]] || fail "zloop_rs.ko not installed in $moddir/updates"
+    [[ -f $MODDIR/updates/zloop_rs.ko ]] || fail "zloop_rs.ko not installed in $MODDIR/updates"
+}
+
+# The way CI VMs load it: make install, then modprobe by name.
+test_make_install_then_modprobe() {
+    install_rs
     modprobe zloop_rs || fail "modprobe zloop_rs failed"
     mod_loaded zloop_rs || fail "module not loaded by modprobe"
-    expect_eq "$(modinfo -F filename zloop_rs)" "$moddir/updates/zloop_rs.ko" "modinfo filename"
+    expect_eq "$(modinfo -F filename zloop_rs)" "$MODDIR/updates/zloop_rs.ko" "modinfo filename"
     wait_for "$CTL"
     modprobe -r zloop_rs || fail "modprobe -r failed"
     mod_loaded zloop_rs && fail "still loaded after modprobe -r"
-    umount -l "$moddir" || fail "cannot unmount $moddir"   # lazily: udevd keeps the module indexes mapped
+    umount -l "$MODDIR" || fail "cannot unmount $MODDIR"
+}
+
+# "modprobe zloop", as scripts written for the C driver do: with the C
+# module installed it loads the C driver, unless the modprobe configuration
+# says "alias zloop zloop_rs"; without it (Debian's kernels) it loads
+# zloop_rs through the module alias.
+test_modprobe_zloop() {
+    install_rs
+    modprobe zloop || fail "modprobe zloop (C module installed)"
+    mod_loaded zloop || fail "modprobe zloop did not load the C module"
+    modprobe -r zloop || fail "modprobe -r zloop"
+    mkdir -p /tmp/mp.d && echo "alias zloop zloop_rs" > /tmp/mp.d/zloop_rs.conf
+    modprobe -C /tmp/mp.d zloop || fail "modprobe zloop with the alias configuration"
+    mod_loaded zloop_rs || fail "the alias configuration did not make zloop mean zloop_rs"
+    modprobe -r zloop_rs || fail "modprobe -r zloop_rs"
+    rm -f "$MODDIR/kernel/drivers/block/zloop.ko" && depmod -a "$(uname -r)" || fail "depmod without zloop.ko"
+    modprobe zloop || fail "modprobe zloop without the C module"
+    mod_loaded zloop_rs || fail "modprobe zloop did not load zloop_rs (module alias)"
+    wait_for "$CTL"
+    modprobe -r zloop_rs || fail "modprobe -r zloop_rs"
+    umount -l "$MODDIR" || fail "cannot unmount $MODDIR"
+}
+
+# With the C zloop loaded, zloop_rs refuses to load (EBUSY, one line), and
+# the kernel log has no stack dump (the harness fails a test with one).
+test_rs_load_refused_while_c_zloop_is_loaded() {
+    load_c
+    dmesg_mark
+    local out
+    out=$(insmod "$RS_KO" 2>&1) && fail "insmod zloop_rs succeeded with the C zloop loaded"
+    grep -q "busy" <<< "$out" || fail "insmod failed for another reason: $out"
+    klog_has 'misc device zloop-control exists already' || fail "no line saying why"
+    mod_loaded zloop_rs && fail "zloop_rs is loaded"
+    unload_all
 }
 
 test_module_unloads() {
