@@ -27,7 +27,7 @@ LINUX_SRC_PKG=linux-source-$ZLOOP_SERIES
 # the machine's qemu-utils already does (bookworm's qemu-system-x86 would remove it).
 HOST_PKGS=(make gcc bc flex bison cpio kmod libssl-dev libelf-dev
     "libclang-$LLVM_VER-dev" udev util-linux fio xfsprogs e2fsprogs btrfs-progs
-    f2fs-tools attr gawk python3-venv python3-docutils liburing-dev libaio-dev zstd)
+    f2fs-tools attr gawk python3-venv python3-docutils liburing-dev libaio-dev zstd dkms)
 BACKPORTS_PKGS=(qemu-system-x86)
 
 log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }

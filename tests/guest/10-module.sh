@@ -102,6 +102,10 @@ test_modprobe_zloop() {
     mkdir -p /tmp/mp.d && echo "alias zloop zloop_rs" > /tmp/mp.d/zloop_rs.conf
     modprobe -C /tmp/mp.d zloop || fail "modprobe zloop with the alias configuration"
     mod_loaded zloop_rs || fail "the alias configuration did not make zloop mean zloop_rs"
+    # with the alias, a second "modprobe zloop" sees zloop_rs loaded and does
+    # not load the C driver on top of it (that would log a sysfs trace)
+    modprobe -C /tmp/mp.d zloop || fail "second modprobe zloop with the alias configuration"
+    mod_loaded zloop && fail "modprobe zloop loaded the C zloop on top of zloop_rs"
     modprobe -r zloop_rs || fail "modprobe -r zloop_rs"
     rm -f "$MODDIR/kernel/drivers/block/zloop.ko" && depmod -a "$(uname -r)" || fail "depmod without zloop.ko"
     modprobe zloop || fail "modprobe zloop without the C module"
@@ -122,6 +126,47 @@ test_rs_load_refused_while_c_zloop_is_loaded() {
     klog_has 'misc device zloop-control exists already' || fail "no line saying why"
     mod_loaded zloop_rs && fail "zloop_rs is loaded"
     unload_all
+}
+
+# DKMS, the way distributions build out-of-tree modules: dkms add, build
+# against /lib/modules/<release>/build (the test kernel's prepared Rust-enabled
+# tree), install into updates/dkms, then modprobe. The dkms state tree and
+# the source copy live in /tmp (the guest's /var/lib/dkms and /usr/src are the
+# host's, read-only); the module is compiled inside the VM.
+test_dkms_add_build_install_then_modprobe() {
+    need_cmd dkms
+    local rel ver dtree=/tmp/dkms-tree stree=/tmp/dkms-src out
+    rel=$(uname -r)
+    ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$TOP/dkms.conf")
+    [[ -n $ver ]] || fail "no PACKAGE_VERSION in dkms.conf"
+    [[ -e /lib/modules/$rel/build/zloop-rs-toolchain.mk ]] ||
+        fail "/lib/modules/$rel/build is not the prepared test kernel tree"
+    install_rs # a writable module directory (the zloop_rs it installs is replaced below)
+    rm -f "$MODDIR/updates/zloop_rs.ko" && depmod -a "$rel" || fail "depmod after removing updates/zloop_rs.ko"
+    mkdir -p "$dtree" "$stree/zloop_rs-$ver"
+    tar -C "$TOP" --exclude=./tests --exclude=./.git --exclude='*.ko' --exclude='*.o' -cf - . |
+        tar -C "$stree/zloop_rs-$ver" -xf - || fail "cannot copy the tree"
+    local d=(--dkmstree "$dtree" --sourcetree "$stree")
+    dkms add -m zloop_rs -v "$ver" "${d[@]}" > /tmp/dkms.log 2>&1 || { cat /tmp/dkms.log; fail "dkms add"; }
+    dkms build -m zloop_rs -v "$ver" -k "$rel" "${d[@]}" >> /tmp/dkms.log 2>&1 ||
+        { cat /tmp/dkms.log "$dtree/zloop_rs/$ver/build/make.log" 2>/dev/null | tail -n 40; fail "dkms build"; }
+    dkms install -m zloop_rs -v "$ver" -k "$rel" "${d[@]}" >> /tmp/dkms.log 2>&1 ||
+        { tail -n 40 /tmp/dkms.log; fail "dkms install"; }
+    out=$(dkms status -m zloop_rs "${d[@]}" 2>&1)
+    grep -q "zloop_rs/$ver, $rel, x86_64: installed" <<< "$out" || fail "dkms status: $out"
+    modprobe zloop_rs || fail "modprobe zloop_rs after dkms install"
+    expect_eq "$(modinfo -F filename zloop_rs)" "$MODDIR/updates/dkms/zloop_rs.ko" "modinfo filename"
+    wait_for "$CTL"
+    mkdir -p "$BASE/0"
+    ctl_ok "add id=0,capacity_mb=64,zone_size_mb=16,conv_zones=1"
+    wait_for /dev/zloop0
+    expect_eq "$(blkzone report /dev/zloop0 | wc -l)" 4 "zones reported by the DKMS-built module"
+    ctl_ok "remove id=0"
+    modprobe -r zloop_rs || fail "modprobe -r zloop_rs"
+    dkms remove -m zloop_rs -v "$ver" -k "$rel" "${d[@]}" >> /tmp/dkms.log 2>&1 ||
+        { tail -n 40 /tmp/dkms.log; fail "dkms remove"; }
+    [[ -e $MODDIR/updates/dkms/zloop_rs.ko ]] && fail "dkms remove left the module installed"
+    umount -l "$MODDIR" || fail "cannot unmount $MODDIR"
 }
 
 test_module_unloads() {
