@@ -102,8 +102,14 @@ kmake_vars() { # [flavour] -> KMAKE_VARS array
 # fragments and the tool versions.
 KASAN_LLVM=22
 KASAN_PKGS=("clang-$KASAN_LLVM" "lld-$KASAN_LLVM" "llvm-$KASAN_LLVM" "libclang-$KASAN_LLVM-dev")
+# tools/kernel-<series>.config, where it exists, names the options a series
+# spells differently (e.g. 7.3's SYSCTL is 7.2's PROC_SYSCTL); kernel.sh
+# ignores an option of the common fragments that the series does not have.
 kernel_fragments() { # flavour -> fragment files
     printf '%s\n' "$ZLOOP_TOP/tools/kernel.config"
+    if [[ -f $ZLOOP_TOP/tools/kernel-$ZLOOP_SERIES.config ]]; then
+        printf '%s\n' "$ZLOOP_TOP/tools/kernel-$ZLOOP_SERIES.config"
+    fi
     case $1 in
     debug) printf '%s\n' "$ZLOOP_TOP/tools/kernel-debug.config" ;;
     kasan) printf '%s\n' "$ZLOOP_TOP/tools/kernel-debug.config" "$ZLOOP_TOP/tools/kernel-kasan.config" ;;
