@@ -29,6 +29,12 @@ expect_eq() {
 }
 
 # ---- modules ------------------------------------------------------------
+# kernel_at_least MAJOR MINOR: the running kernel is that version or newer
+kernel_at_least() {
+    local v maj min
+    v=$(uname -r); maj=${v%%.*}; v=${v#*.}; min=${v%%[!0-9]*}
+    (( maj > $1 || (maj == $1 && min >= $2) ))
+}
 mod_loaded() { [[ -d /sys/module/$1 ]]; }
 
 # ids of the zloop disks, ascending, space-separated ("0 2")
