@@ -148,65 +148,77 @@ test_btrfs_on_the_hard_settings() {
 # Allocation failures while I/O runs (debug kernels): failslab fails 1 in
 # 20 slab allocations of the fio processes (their system calls and
 # submission path: io_uring, bios, requests). The guest's root file system
-# is 9p: a failure there (an exec, a page fault on a library) kills the
-# process with SIGBUS and leaves 9p failing later opens of the same file,
-# which breaks every later test. So fio and its libraries run from a copy in
-# the private /tmp (tmpfs), and its processes are marked (make-it-fail) only
-# once it runs. Not fail_page_alloc: a failed page fault ends in the OOM
-# killer, whose report is not the driver's. fio may see errors; nothing may
-# hang or report, and afterwards the device works, is removed and the module
+# is 9p, and an allocation failure inside the 9p client (an exec, a page
+# fault on a library, an open of /etc/localtime) leaves it failing every
+# later open with EINVAL: that breaks every later test and is not the
+# driver's. So fio runs chrooted in a tmpfs holding a copy of fio and its
+# libraries, with only /dev, /proc and /sys bound in (none of them 9p) and
+# TZ=UTC, and its processes are marked (make-it-fail) only once it runs.
+# Not fail_page_alloc: a failed page fault ends in the OOM killer, whose
+# report is not the driver's. fio may see errors; nothing may hang or
+# report, and afterwards the device works, is removed and the module
 # unloads (kmemleak runs after the suite).
-fio_copy_to_tmp() { # -> /tmp/fioroot/{fio,ld.so and libraries}
+FIOROOT=/tmp/fioroot
+fio_chroot_make() { # -> $FIOROOT: fio, its libraries at their paths, /dev /proc /sys
     local f l
     f=$(command -v fio)
-    mkdir -p /tmp/fioroot && cp "$f" /tmp/fioroot/fio || fail "cannot copy fio"
-    for l in $(ldd "$f" | grep -oE '/[^ ]+'); do cp -L "$l" /tmp/fioroot/ || fail "cannot copy $l"; done
-    FIO_LD=$(ls /tmp/fioroot/ld-linux*.so* | head -n 1)
-    [[ -n $FIO_LD ]] || fail "no dynamic loader among fio's libraries"
+    mkdir -p $FIOROOT/{dev,proc,sys,tmp} && cp "$f" $FIOROOT/fio || fail "cannot copy fio"
+    for l in $(ldd "$f" | grep -oE '/[^ ]+'); do
+        mkdir -p "$FIOROOT$(dirname "$l")" && cp -L "$l" "$FIOROOT$l" || fail "cannot copy $l"
+    done
+    mount --bind /dev $FIOROOT/dev && mount -t proc proc $FIOROOT/proc &&
+        mount -t sysfs sysfs $FIOROOT/sys || fail "cannot mount /dev, /proc, /sys in $FIOROOT"
+    mount | grep -qE " on $FIOROOT[^ ]* type 9p " && fail "a 9p mount inside $FIOROOT"
+    true
+}
+fio_chroot_remove() {
+    umount -l $FIOROOT/dev $FIOROOT/proc $FIOROOT/sys 2> /dev/null || true
 }
 failslab_off() {
     local fs=/sys/kernel/debug/failslab
     echo 0 > $fs/probability; echo Y > $fs/ignore-gfp-wait; echo N > $fs/task-filter; echo 2 > $fs/verbose
 }
-test_allocation_failures_during_io() {
-    need_cmd fio ldd
+failslab_arm() { # failures only for marked tasks, once in $1 slab allocations
     local fs=/sys/kernel/debug/failslab
-    [[ -d $fs ]] || skip "no failslab in this kernel (debug flavours)"
-    # Not yet: even from a tmpfs copy, fio's marked tasks still reach the 9p
-    # root (e.g. /etc/localtime), and the guest's 9p client then fails every
-    # later open of a library with EINVAL (seen 2026-12-01 on the debug
-    # kernel), so every later test fails. Next: run fio chrooted in a tmpfs.
-    [[ ${ZLOOP_FAILSLAB_IO:-0} == 1 ]] ||
-        skip "allocation failures in fio break the guest's 9p root (Documentation/reliability.md); ZLOOP_FAILSLAB_IO=1 runs it"
-    fio_copy_to_tmp
-    load_rs
-    dev_add 0 "$HARD"
-    trap failslab_off EXIT
     echo N > $fs/ignore-gfp-wait
     echo Y > $fs/task-filter
     echo 1 > $fs/verbose # one line per failure, no stack
     echo 1 > $fs/interval
     echo -1 > $fs/times
-    echo 0 > $fs/probability
+    echo "$1" > $fs/probability
+}
+mark_fio_tasks() { # -> number of fio tasks marked make-it-fail
+    local p t n=0
+    for p in $(pgrep -f '^/fio --name=enomem'); do
+        for t in /proc/$p/task/*; do echo 1 > "$t/make-it-fail" 2> /dev/null && n=$((n + 1)); done
+    done
+    echo $n
+}
+test_allocation_failures_during_io() {
+    need_cmd fio ldd chroot
+    [[ -d /sys/kernel/debug/failslab ]] || skip "no failslab in this kernel (debug flavours)"
+    fio_chroot_make
+    load_rs
+    dev_add 0 "$HARD"
+    trap 'failslab_off; fio_chroot_remove' EXIT
+    failslab_off
     dmesg_mark
-    timeout 300 "$FIO_LD" --library-path /tmp/fioroot /tmp/fioroot/fio --name=enomem --filename=$D \
+    TZ=UTC timeout 300 chroot $FIOROOT /fio --name=enomem --filename=$D \
         --direct=1 --zonemode=zbd --ioengine=io_uring --iodepth=16 --rw=randrw --bs=16k \
         --offset=$((4 * 32 * MB)) --size=$((16 * 32 * MB)) --io_size=$((64 * MB)) \
         --max_open_zones=4 --continue_on_error=all --output=/tmp/fio-enomem.out > /dev/null 2>&1 &
-    local fpid=$! rc=0 p t marked=0
+    local fpid=$! rc=0 marked
     sleep 3
-    for p in $(pgrep -f '^/tmp/fioroot/ld-linux|fioroot/fio --name=enomem'); do
-        for t in /proc/$p/task/*; do echo 1 > "$t/make-it-fail" 2> /dev/null && marked=$((marked + 1)); done
-    done
+    marked=$(mark_fio_tasks)
     [[ $marked -gt 0 ]] || fail "no fio task to mark (fio ended within 3 s?)"
-    echo 5 > $fs/probability
+    failslab_arm 5
     wait $fpid || rc=$?
     failslab_off
     [[ $rc != 124 ]] || fail "fio still ran 300 s into the allocation failures"
     klog
     local nf
     nf=$(grep -c 'FAULT_INJECTION: forcing a failure' <<< "$KLOG" || true)
-    note "fio under allocation failures: exit $rc, $marked tasks marked, $nf failures logged (rate-limited); $(grep -m1 -E 'err=' /tmp/fio-enomem.out)"
+    note "fio under allocation failures: exit $rc, $marked tasks marked, $nf failures logged (rate-limited); $(grep -m1 -E 'err=' $FIOROOT/tmp/fio-enomem.out)"
     [[ $nf -gt 0 ]] || fail "no allocation failure was injected"
     # the device still works
     zop_ok reset $D 4
@@ -214,4 +226,5 @@ test_allocation_failures_during_io() {
     pr_ok $D $((4 * 32 * MB)) $MB 9
     dev_remove 0
     rmmod zloop_rs || fail "rmmod after the allocation failures"
+    fio_chroot_remove
 }
