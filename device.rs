@@ -34,6 +34,7 @@ use kernel::{
 
 use crate::{
     control::Reservation,
+    device_sysfs::{self, Counters},
     hooks,
     kapi::{
         self,
@@ -85,6 +86,13 @@ pub(crate) struct Device {
     files: KVVec<BackingFile>,
     /// The id directory (`<base_dir>/<id>`).
     dir: ARef<File>,
+    /// The options in effect (`AddOptions::in_effect`) but `base_dir`, which
+    /// is in `base_dir`, and the queue shape, which is the tag set's.
+    in_effect: AddOptions<'static>,
+    /// `base_dir` as given to `add`.
+    base_dir: KVec<u8>,
+    /// What the device did since `add` (`/sys/block/zloopN/zloop/`).
+    counters: Counters,
     suspect: KVVec<AtomicFlag>,
     unsynced: KVVec<AtomicFlag>,
     #[pin]
@@ -682,6 +690,12 @@ impl Device {
         let mut new = NewFiles::new(dir.clone(), nr, geo.nr_zones, t.new_files);
         let mut zones = Zones::new(geo, t.meta).ok_or(EINVAL)?;
         let align = open_zone_files(opts, &geo, &mut new, &mut t.files, &mut zones)?;
+        let mut base_dir = KVec::new();
+        base_dir.extend_from_slice(opts.base_dir, GFP_KERNEL)?;
+        let in_effect = AddOptions {
+            base_dir: b"",
+            ..opts.in_effect(&geo, nr)
+        };
 
         let dev = Arc::pin_init(
             try_pin_init!(Device {
@@ -706,6 +720,9 @@ impl Device {
                 prealloc_ok: AtomicFlag::new(prealloc_mb != 0),
                 files: t.files,
                 dir,
+                in_effect,
+                base_dir,
+                counters: Counters::new(),
                 suspect: t.suspect,
                 unsynced: t.unsynced,
                 flush_lock <- new_mutex!(()),
@@ -735,7 +752,7 @@ impl Device {
             pr_err!("zloop{}: test hook: add_disk fails\n", dev.id);
             return Err(EIO);
         }
-        let disk = GenDisk::add(dev.clone(), &cfg)?;
+        let disk = GenDisk::add(dev.clone(), &cfg, &device_sysfs::VIEW)?;
         dev.state.store(LIVE, Release);
         pr_info!(
             "zloop{}: {} zones of {} MiB, {} B block size, {}{} zone append\n",
@@ -760,6 +777,33 @@ impl Device {
     /// The device id.
     pub(crate) fn id(&self) -> u32 {
         self.id
+    }
+
+    /// The options in effect: those of an `add` that recreates the device.
+    pub(crate) fn options(&self) -> AddOptions<'_> {
+        let (nr_queues, queue_depth) = self.tag_set.shape();
+        AddOptions {
+            base_dir: &self.base_dir,
+            nr_queues,
+            queue_depth,
+            ..self.in_effect
+        }
+    }
+
+    /// The number of zones.
+    pub(crate) fn nr_zones(&self) -> u32 {
+        self.geo.nr_zones
+    }
+
+    /// What the device did since `add`.
+    pub(crate) fn counters(&self) -> &Counters {
+        &self.counters
+    }
+
+    /// Ends `rq` with `result`, counted.
+    fn end(&self, rq: Request<Self>, result: Result) {
+        self.counters.ended(rq.op(), result.is_ok());
+        rq.end(result);
     }
 
     /// Marks the device as going away: new requests fail quietly, opens fail.
@@ -825,6 +869,7 @@ impl Device {
                 EINVAL
             })?;
         self.zones.lock().set_written(z, sectors);
+        self.counters.resynced();
         if self.discard_write_cache {
             // The re-read may have pulled the mark back below a recorded one
             // (a flush marked the zone full while its last write was still
@@ -858,17 +903,17 @@ impl Device {
                 sector,
                 nr
             );
-            return rq.end(Err(EIO));
+            return self.end(rq, Err(EIO));
         };
         if op == Op::ZoneAppend && !self.zone_append {
             pr_err!("zloop{}: zone append with zone_append=0\n", self.id);
-            return rq.end(Err(EIO));
+            return self.end(rq, Err(EIO));
         }
         let pos = (sector - self.zone_start(z)) << 9;
         let direct = !self.buffered_io;
         if op == Op::Read {
             if let Err(e) = self.resync_if_suspect(z) {
-                return rq.end(Err(e));
+                return self.end(rq, Err(e));
             }
             return rq.submit_rw(self.file(z), pos, false, direct);
         }
@@ -889,7 +934,7 @@ impl Device {
         let mut zfile = self.locks[z as usize].lock.lock();
         if self.suspect[z as usize].xchg(false, Full) {
             if let Err(e) = self.resync(z) {
-                return rq.end(Err(e));
+                return self.end(rq, Err(e));
             }
         }
         let (sector, nr) = (rq.sector(), rq.nr_sectors());
@@ -914,12 +959,12 @@ impl Device {
         };
         let s = match target {
             Ok(s) => s,
-            Err(e) => return rq.end(Err(self.refused_write(z, sector, e))),
+            Err(e) => return self.end(rq, Err(self.refused_write(z, sector, e))),
         };
         if hooks::take_write_failure() {
             pr_err!("zloop{}: zone {}: injected write failure\n", self.id, z);
             self.suspect[z as usize].store(true, Release);
-            return rq.end(Err(EIO));
+            return self.end(rq, Err(EIO));
         }
         if op == Op::ZoneAppend {
             rq.set_sector(s);
@@ -1210,80 +1255,9 @@ impl Device {
         }
     }
 
-    fn log_failed(&self, rq: &RequestRef<'_>, z: u32, what: &str, errno: isize) {
-        pr_err!(
-            "zloop{}: zone {}: {} of sector {} (+{}) failed (error {})\n",
-            self.id,
-            z,
-            what,
-            rq.sector(),
-            rq.nr_sectors(),
-            errno
-        );
-    }
-
-    /// The zone number of a zone-management request (the block layer sends
-    /// them for whole zones).
-    fn mgmt_zone(&self, rq: &Request<Self>) -> Result<u32> {
-        self.zone_of(rq.sector(), 0).ok_or(EIO)
-    }
-}
-
-impl Driver for Device {
-    fn tag_set(&self) -> &TagSet<Self> {
-        &self.tag_set
-    }
-
-    fn workqueue(&self) -> &Workqueue {
-        &self.wq
-    }
-
-    fn queue_rq(&self, rq: &RequestRef<'_>) -> Queued {
-        if self.state.load(Relaxed) == DELETING {
-            return Queued::FailQuietly;
-        }
-        if self.ordered_zone_append && rq.op() == Op::ZoneAppend {
-            // Assign the sector now, so appends land in submission order;
-            // the work item writes it only if the zone's epoch is still
-            // this one (see `write_seq`).
-            let nr = rq.nr_sectors();
-            let Some(z) = self.zone_of(rq.sector(), nr) else {
-                return Queued::Fail;
-            };
-            if self.is_conventional(z) {
-                return Queued::Fail;
-            }
-            let mut zones = self.zones.lock();
-            match zones.prep_append(z, nr) {
-                Ok(s) => {
-                    rq.set_sector(s);
-                    rq.set_tag(u64::from(zones.epoch(z)));
-                }
-                Err(_) => return Queued::Fail,
-            }
-        }
-        Queued::Work
-    }
-
-    fn work(&self, rq: Request<Self>) {
-        rq.clear_nowait();
-        let result = match rq.op() {
-            Op::Read | Op::Write | Op::ZoneAppend => return self.read_write(rq),
-            Op::Flush => self.flush(),
-            Op::ZoneReset => self.mgmt_zone(&rq).and_then(|z| self.reset_zone(z)),
-            Op::ZoneResetAll => self.reset_all(),
-            Op::ZoneFinish => self.mgmt_zone(&rq).and_then(|z| self.finish_zone(z)),
-            Op::ZoneOpen => self.mgmt_zone(&rq).and_then(|z| self.open_zone(z)),
-            Op::ZoneClose => self.mgmt_zone(&rq).and_then(|z| self.close_zone(z)),
-            Op::Other(op) => {
-                pr_err!("zloop{}: unsupported operation {}\n", self.id, op);
-                Err(Error::from_errno(-(kernel::bindings::EOPNOTSUPP as i32)))
-            }
-        };
-        rq.end(result);
-    }
-
-    fn complete(&self, rq: &RequestRef<'_>, result: isize) -> Result {
+    /// How a read or write that [`Request::submit_rw`] started ends, now
+    /// that its file I/O finished with `result` (see [`Driver::complete`]).
+    fn rw_ended(&self, rq: &RequestRef<'_>, result: isize) -> Result {
         let z = (rq.sector() >> self.geo.zone_shift) as u32;
         let bytes = u64::from(rq.bytes());
         if rq.op() == Op::Read {
@@ -1324,6 +1298,95 @@ impl Driver for Device {
             }
         }
         Err(Error::from_errno(result as i32))
+    }
+
+    /// What `queue_rq` does with `rq`: fail it while the device goes away,
+    /// assign the sector of an ordered zone append, else queue its work.
+    fn admit(&self, rq: &RequestRef<'_>) -> Queued {
+        if self.state.load(Relaxed) == DELETING {
+            return Queued::FailQuietly;
+        }
+        if self.ordered_zone_append && rq.op() == Op::ZoneAppend {
+            // Assign the sector now, so appends land in submission order;
+            // the work item writes it only if the zone's epoch is still
+            // this one (see `write_seq`).
+            let nr = rq.nr_sectors();
+            let Some(z) = self.zone_of(rq.sector(), nr) else {
+                return Queued::Fail;
+            };
+            if self.is_conventional(z) {
+                return Queued::Fail;
+            }
+            let mut zones = self.zones.lock();
+            match zones.prep_append(z, nr) {
+                Ok(s) => {
+                    rq.set_sector(s);
+                    rq.set_tag(u64::from(zones.epoch(z)));
+                }
+                Err(_) => return Queued::Fail,
+            }
+        }
+        Queued::Work
+    }
+
+    fn log_failed(&self, rq: &RequestRef<'_>, z: u32, what: &str, errno: isize) {
+        pr_err!(
+            "zloop{}: zone {}: {} of sector {} (+{}) failed (error {})\n",
+            self.id,
+            z,
+            what,
+            rq.sector(),
+            rq.nr_sectors(),
+            errno
+        );
+    }
+
+    /// The zone number of a zone-management request (the block layer sends
+    /// them for whole zones).
+    fn mgmt_zone(&self, rq: &Request<Self>) -> Result<u32> {
+        self.zone_of(rq.sector(), 0).ok_or(EIO)
+    }
+}
+
+impl Driver for Device {
+    fn tag_set(&self) -> &TagSet<Self> {
+        &self.tag_set
+    }
+
+    fn workqueue(&self) -> &Workqueue {
+        &self.wq
+    }
+
+    fn queue_rq(&self, rq: &RequestRef<'_>) -> Queued {
+        let queued = self.admit(rq);
+        if !matches!(queued, Queued::Work) {
+            self.counters.ended(rq.op(), false);
+        }
+        queued
+    }
+
+    fn work(&self, rq: Request<Self>) {
+        rq.clear_nowait();
+        let result = match rq.op() {
+            Op::Read | Op::Write | Op::ZoneAppend => return self.read_write(rq),
+            Op::Flush => self.flush(),
+            Op::ZoneReset => self.mgmt_zone(&rq).and_then(|z| self.reset_zone(z)),
+            Op::ZoneResetAll => self.reset_all(),
+            Op::ZoneFinish => self.mgmt_zone(&rq).and_then(|z| self.finish_zone(z)),
+            Op::ZoneOpen => self.mgmt_zone(&rq).and_then(|z| self.open_zone(z)),
+            Op::ZoneClose => self.mgmt_zone(&rq).and_then(|z| self.close_zone(z)),
+            Op::Other(op) => {
+                pr_err!("zloop{}: unsupported operation {}\n", self.id, op);
+                Err(Error::from_errno(-(kernel::bindings::EOPNOTSUPP as i32)))
+            }
+        };
+        self.end(rq, result);
+    }
+
+    fn complete(&self, rq: &RequestRef<'_>, result: isize) -> Result {
+        let ended = self.rw_ended(rq, result);
+        self.counters.ended(rq.op(), ended.is_ok());
+        ended
     }
 
     fn open(&self) -> Result {

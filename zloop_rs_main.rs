@@ -16,6 +16,7 @@ use kapi::misc::OwnedMiscRegistration;
 
 mod control;
 mod device;
+mod device_sysfs;
 mod hooks;
 mod kapi;
 mod options;

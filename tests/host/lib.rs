@@ -31,6 +31,9 @@ mod options_proptest;
 mod options_corpus;
 
 #[cfg(test)]
+mod options_view_tests;
+
+#[cfg(test)]
 mod zone_tests;
 
 #[cfg(test)]
