@@ -19,6 +19,8 @@
 //!   flush synced it. Set after a write completed (completion context) or a
 //!   truncate; a flush clears it before it syncs the file.
 //! - `flush_lock` (mutex): one flush at a time; taken before any zone mutex.
+//! - `faults.ranges` (spinlock, `device_inject.rs`): the bad sector ranges;
+//!   taken last, also under `zones` (ordered zone appends in `queue_rq`).
 
 use core::fmt::Write;
 use kernel::{
@@ -45,6 +47,11 @@ use crate::{
     options::{AddOptions, Geometry},
     zone::{seq_file_sectors, SizeError, ZoneError, ZoneMeta, Zones},
 };
+
+/// Fault injection: zone conditions, bad sector ranges (a child module, so
+/// that it reaches the zone locks and files).
+#[path = "device_inject.rs"]
+pub(crate) mod inject;
 
 /// Largest request, in sectors (1 MiB).
 const MAX_HW_SECTORS: u32 = 2048;
@@ -100,6 +107,9 @@ pub(crate) struct Device {
     locks: Pin<KVBox<[ZoneLock]>>,
     #[pin]
     zones: SpinLock<Zones<KVVec<ZoneMeta>>>,
+    /// Injected faults: bad sector ranges (see `device_inject.rs`).
+    #[pin]
+    faults: inject::Faults,
     // Dropped last: frees the id once everything else of the device is gone.
     _id: Reservation,
 }
@@ -342,19 +352,31 @@ fn open_zone_files(
         if z < geo.nr_conv_zones {
             zf.set_up_conventional(geo, restore)?;
         } else {
+            let fault = zf.recorded_fault()?;
             let mut sectors = zf.set_up_sequential(geo, block_size)?;
-            if unclean {
+            // A faulty zone keeps its file as it is until the fault goes.
+            if unclean && fault.is_none() {
                 let found = sectors;
                 sectors = zf.roll_back(geo, block_size, sectors)?;
                 rolled_back += u32::from(sectors != found);
             }
             zones.restore(z, sectors);
+            if let Some(f) = fault {
+                zones.set_fault(z, f.cond());
+            }
             if opts.discard_write_cache {
                 let mark = zones.cond(z).is_active().then(|| zones.wp(z));
                 zf.record_stable_wp(mark)?;
                 zones.set_recorded(z, mark);
             }
         }
+    }
+    if zones.nr_faults() != 0 {
+        pr_info!(
+            "zloop{}: {} zones are read-only or offline (user.zloop_rs.cond)\n",
+            id,
+            zones.nr_faults()
+        );
     }
     if unclean {
         pr_info!(
@@ -690,6 +712,7 @@ impl Device {
         let mut new = NewFiles::new(dir.clone(), nr, geo.nr_zones, t.new_files);
         let mut zones = Zones::new(geo, t.meta).ok_or(EINVAL)?;
         let align = open_zone_files(opts, &geo, &mut new, &mut t.files, &mut zones)?;
+        let nr_faults = zones.nr_faults();
         let mut base_dir = KVec::new();
         base_dir.extend_from_slice(opts.base_dir, GFP_KERNEL)?;
         let in_effect = AddOptions {
@@ -728,6 +751,7 @@ impl Device {
                 flush_lock <- new_mutex!(()),
                 locks: t.locks,
                 zones <- new_spinlock!(zones),
+                faults <- inject::Faults::new(nr_faults),
                 _id: reservation.take().ok_or(EINVAL)?,
             }),
             GFP_KERNEL,
@@ -912,12 +936,18 @@ impl Device {
         let pos = (sector - self.zone_start(z)) << 9;
         let direct = !self.buffered_io;
         if op == Op::Read {
-            if let Err(e) = self.resync_if_suspect(z) {
+            if let Err(e) = self
+                .read_fault(z, sector, nr)
+                .and_then(|()| self.resync_if_suspect(z))
+            {
                 return self.end(rq, Err(e));
             }
             return rq.submit_rw(self.file(z), pos, false, direct);
         }
         if self.is_conventional(z) {
+            if let Err(e) = self.bad_range(sector, nr, true) {
+                return self.end(rq, Err(e));
+            }
             return rq.submit_rw(self.file(z), pos, true, direct);
         }
         self.write_seq(rq, z)
@@ -938,6 +968,16 @@ impl Device {
             }
         }
         let (sector, nr) = (rq.sector(), rq.nr_sectors());
+        // A bad range fails the write before the write pointer moves. An
+        // append's sector is the write pointer, which only changes under
+        // the zone mutex (ordered appends were checked in `queue_rq`).
+        let at = match op {
+            Op::ZoneAppend if !self.ordered_zone_append => self.zones.lock().wp(z),
+            _ => sector,
+        };
+        if let Err(e) = self.bad_range(at, nr, true) {
+            return self.end(rq, Err(e));
+        }
         let target = {
             let mut zones = self.zones.lock();
             match op {
@@ -979,7 +1019,7 @@ impl Device {
     fn refused_write(&self, z: u32, sector: u64, e: Option<ZoneError>) -> Error {
         match e {
             None => pr_err!(
-                "zloop{}: zone {}: ordered zone append at sector {} dropped: the zone was reset, finished or re-read since it was queued\n",
+                "zloop{}: zone {}: ordered zone append at sector {} dropped: the zone was reset, finished, re-read or made read-only or offline since it was queued\n",
                 self.id,
                 z,
                 sector
@@ -1070,18 +1110,23 @@ impl Device {
         self.zones.lock().close(z).map_err(zone_error)
     }
 
-    fn reset_zone(&self, z: u32) -> Result {
+    /// RESET of zone `z`; as part of a reset of all zones (`all`), a zone
+    /// in a fault condition is left as it is (as null_blk does).
+    fn reset_zone(&self, z: u32, all: bool) -> Result {
         if self.is_conventional(z) {
             return Err(EIO);
         }
         let mut zfile = self.locks[z as usize].lock.lock();
         let suspect = self.suspect[z as usize].load(Acquire);
-        if !self
-            .zones
-            .lock()
-            .reset_needed(z, suspect)
-            .map_err(zone_error)?
-        {
+        let needed = {
+            let zones = self.zones.lock();
+            if all && zones.cond(z).is_fault() {
+                Ok(false)
+            } else {
+                zones.reset_needed(z, suspect)
+            }
+        };
+        if !needed.map_err(zone_error)? {
             return Ok(());
         }
         // Truncating frees every block, preallocated ones included.
@@ -1116,7 +1161,7 @@ impl Device {
 
     fn reset_all(&self) -> Result {
         for z in self.geo.nr_conv_zones..self.geo.nr_zones {
-            self.reset_zone(z)?;
+            self.reset_zone(z, true)?;
         }
         Ok(())
     }
@@ -1318,6 +1363,10 @@ impl Device {
                 return Queued::Fail;
             }
             let mut zones = self.zones.lock();
+            // A bad range fails the append before the write pointer moves.
+            if self.bad_range(zones.wp(z), nr, true).is_err() {
+                return Queued::Fail;
+            }
             match zones.prep_append(z, nr) {
                 Ok(s) => {
                     rq.set_sector(s);
@@ -1370,7 +1419,7 @@ impl Driver for Device {
         let result = match rq.op() {
             Op::Read | Op::Write | Op::ZoneAppend => return self.read_write(rq),
             Op::Flush => self.flush(),
-            Op::ZoneReset => self.mgmt_zone(&rq).and_then(|z| self.reset_zone(z)),
+            Op::ZoneReset => self.mgmt_zone(&rq).and_then(|z| self.reset_zone(z, false)),
             Op::ZoneResetAll => self.reset_all(),
             Op::ZoneFinish => self.mgmt_zone(&rq).and_then(|z| self.finish_zone(z)),
             Op::ZoneOpen => self.mgmt_zone(&rq).and_then(|z| self.open_zone(z)),

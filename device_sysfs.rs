@@ -13,6 +13,10 @@
 //! incremented (relaxed atomics: a read sees each counter's value at some
 //! moment, not a snapshot of all of them).
 //!
+//! Fault injection adds three writable files (`device_inject.rs`):
+//! `zone_offline` and `zone_readonly` (write-only, as null_blk's) and
+//! `badblocks`.
+//!
 //! Adding a file is one line in [`VIEW`].
 
 use kernel::{
@@ -22,7 +26,7 @@ use kernel::{
 };
 
 use crate::{
-    device::Device,
+    device::{inject, Device},
     kapi::{
         blk::Op,
         sysfs::{attribute_group, Attribute, Page},
@@ -56,6 +60,15 @@ attribute_group!(pub(crate) static VIEW: AttributeGroup<Device> = c"zloop", [
     Attribute::read_only(c"zone_closes", |d, p| count(p, &d.counters().zone_closes)),
     Attribute::read_only(c"io_errors", |d, p| count(p, &d.counters().io_errors)),
     Attribute::read_only(c"wp_resyncs", |d, p| count(p, &d.counters().wp_resyncs)),
+    // Fault injection (device_inject.rs).
+    Attribute::new(c"zone_offline", 0o200, None, Some(inject::store_zone_offline)),
+    Attribute::new(c"zone_readonly", 0o200, None, Some(inject::store_zone_readonly)),
+    Attribute::new(
+        c"badblocks",
+        0o644,
+        Some(inject::show_badblocks),
+        Some(inject::store_badblocks),
+    ),
 ]);
 
 impl OptionSink for Page<'_> {

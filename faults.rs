@@ -50,7 +50,7 @@ const fn inval(msg: &'static str) -> FaultError {
     }
 }
 
-const BAD_MODE: FaultError = inval("badblocks: after the range: one of r, w, rw, and once");
+const BAD_MODE: FaultError = inval("after the range: one of r, w, rw, and once");
 
 const TOO_MANY: FaultError = FaultError {
     errno: Errno::NoSpc,
@@ -208,28 +208,28 @@ pub(crate) fn parse_badblocks(buf: &[u8], capacity: u64) -> Result<BadBlocksCmd,
     let mut words = buf.split(|&c| is_space(c)).filter(|w| !w.is_empty());
     let first = words
         .next()
-        .ok_or(inval("badblocks: expected +START-END or -START-END"))?;
+        .ok_or(inval("expected +START-END or -START-END"))?;
     let (add, range) = match first.split_first() {
         Some((b'+', r)) => (true, r),
         Some((b'-', r)) => (false, r),
-        _ => return Err(inval("badblocks: expected +START-END or -START-END")),
+        _ => return Err(inval("expected +START-END or -START-END")),
     };
     let dash = range
         .iter()
         .position(|&c| c == b'-')
-        .ok_or(inval("badblocks: expected START-END"))?;
+        .ok_or(inval("expected START-END"))?;
     let start = parse_u64(&range[..dash])?;
     let end = parse_u64(&range[dash + 1..])?;
     if start > end {
-        return Err(inval("badblocks: range ends before it starts"));
+        return Err(inval("range ends before it starts"));
     }
     if end >= capacity {
-        return Err(inval("badblocks: range beyond the device capacity"));
+        return Err(inval("range beyond the device capacity"));
     }
     if !add {
         return match words.next() {
             None => Ok(BadBlocksCmd::Remove { start, end }),
-            Some(_) => Err(inval("badblocks: a removal takes no mode")),
+            Some(_) => Err(inval("a removal takes no mode")),
         };
     }
     let mut r = BadRange {
