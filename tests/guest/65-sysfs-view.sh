@@ -61,7 +61,12 @@ expect_delta() {
 # ---- the options in effect -----------------------------------------------
 test_files_of_a_default_device() {
     load_rs
-    dev_add 0
+    mkdir -p "$BASE/0"
+    ctl_ok "add id=0"
+    # made with the disk: there when the add returns, before udev runs
+    [[ -d $V ]] || fail "$V missing when the add returned"
+    wait_for $D
+    udevadm settle 2> /dev/null || true
     expect_eq "$(ls $V | sort | paste -sd ' ')" "$(tr ' ' '\n' <<< "$VIEW_FILES" | sort | paste -sd ' ')" \
         "files of $V"
     expect_attrs id=0 base_dir=/var/local/zloop capacity_mb=16384 zone_size_mb=256 \
@@ -388,4 +393,34 @@ test_io_errors_and_wp_resyncs_after_a_failed_write() {
     pr_ok $D $((2 * ZB + K64)) $K64 2
     s3=$(snap)
     expect_delta "$s2" "$s3" writes=1 io_errors=0 wp_resyncs=0
+}
+
+# The backing file system fills up (tmpfs): the write that finds it full
+# fails in its file I/O (ENOSPC), which counts once in io_errors; the
+# zone's next access re-reads its write pointer from the file.
+test_io_errors_and_wp_resyncs_when_the_backing_fs_fills_up() {
+    local mnt=/tmp/zl-full s0 s1 s2 n=0 r="no error" off size z wp
+    mkdir -p $mnt && mount -t tmpfs -o size=4m zl-full $mnt && mkdir -p $mnt/0 || fail "mount tmpfs"
+    load_rs
+    ctl_ok "add id=0,capacity_mb=16,zone_size_mb=1,conv_zones=0,base_dir=$mnt"
+    wait_for $D
+    udevadm settle 2> /dev/null || true
+    s0=$(snap)
+    # 64 KiB writes from zone 0 on (16 MiB of zones, 4 MiB of room)
+    for ((off = 0; off < 16 * MB; off += K64)); do
+        r=$(pw $D $off $K64 1)
+        n=$((n + 1))
+        [[ $r == OK ]] || break
+    done
+    [[ $r == ENOSPC || $r == EIO ]] || fail "the write that found the file system full: $r"
+    s1=$(snap)
+    expect_delta "$s0" "$s1" writes=$n stat_writes=$n io_errors=1 wp_resyncs=0
+    z=$((off / MB))
+    size=$(file_size "$(printf '%s/0/seq-%06d' $mnt $z)")
+    wp=$(zstate $D $z | awk '{print $2}')           # the report re-reads the zone
+    expect_eq "$((wp * 512))" "$size" "write pointer of zone $z against its file"
+    s2=$(snap)
+    expect_delta "$s1" "$s2" wp_resyncs=1 io_errors=0
+    dev_remove 0
+    umount $mnt || fail "umount"
 }
