@@ -23,16 +23,20 @@
 //! sysfs callbacks run under a kernfs *active reference* of their file:
 //! `del_gendisk` calls `device_del` on the disk's device, which removes
 //! the group (`device_remove_attrs` -> `device_remove_groups` ->
-//! `sysfs_remove_groups` -> `kernfs_remove_by_name_ns` -> `__kernfs_remove`),
-//! and `__kernfs_remove` deactivates each file and waits in `kernfs_drain`
-//! until every callback running on it has returned; later reads and writes
-//! of a file still open fail with ENODEV without calling it (block/genhd.c
-//! `__del_gendisk`, drivers/base/core.c `device_del`, fs/kernfs/dir.c
-//! `kernfs_drain` of Linux 7.2 and 7.3). `free_disk`, which drops the
-//! disk's reference on the driver, runs only from `disk_release`, at the
-//! last `put_device` of the disk, which is after `device_del`. The group
-//! itself is static: it outlives every disk (module exit waits until every
-//! device is gone).
+//! `sysfs_remove_groups` -> `sysfs_remove_group` -> `kernfs_remove_by_name`
+//! per file, then `kernfs_remove` of the directory), and `__kernfs_remove`
+//! deactivates each file and waits in `kernfs_drain` until every callback
+//! running on it has returned; later reads and writes of a file still open
+//! fail with ENODEV without calling it (`kernfs_seq_start`,
+//! `kernfs_fop_write_iter`). Sources: block/genhd.c `__del_gendisk`,
+//! drivers/base/core.c `device_del`, fs/sysfs/group.c, fs/kernfs/dir.c of
+//! Linux 7.3. `free_disk`, which drops the disk's reference on the driver,
+//! runs only from `disk_release`, at the last `put_device` of the disk,
+//! which is after `device_del`; if `device_add_disk` fails after creating
+//! the group, its own `device_del` removes it the same way before
+//! [`GenDisk::add`](super::blk::GenDisk::add) drops that reference. The
+//! group itself is static: it outlives every disk (module exit waits until
+//! every device is gone).
 
 use core::{marker::PhantomData, mem::offset_of, ptr};
 use kernel::{
