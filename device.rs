@@ -352,7 +352,7 @@ fn open_zone_files(
         if z < geo.nr_conv_zones {
             zf.set_up_conventional(geo, restore)?;
         } else {
-            let fault = zf.recorded_fault()?;
+            let fault = if restore { zf.recorded_fault()? } else { None };
             let mut sectors = zf.set_up_sequential(geo, block_size)?;
             // A faulty zone keeps its file as it is until the fault goes.
             if unclean && fault.is_none() {
