@@ -540,11 +540,8 @@ impl<S: DerefMut<Target = [ZoneMeta]>> Zones<S> {
             return;
         }
         self.lru_remove(z);
+        self.set_cond(z, fault);
         let m = &mut self.meta[z as usize];
-        if !m.cond.is_fault() {
-            self.nr_faults += 1;
-        }
-        m.cond = fault;
         m.wp = u64::MAX;
         m.epoch = m.epoch.wrapping_add(1);
     }
@@ -555,9 +552,20 @@ impl<S: DerefMut<Target = [ZoneMeta]>> Zones<S> {
         if !self.cond(z).is_fault() {
             return;
         }
-        self.nr_faults -= 1;
-        self.meta[z as usize].cond = Cond::Empty;
+        self.set_cond(z, Cond::Empty);
         self.reset_done(z);
+    }
+
+    /// Sets the condition of zone `z`, counting the zones in a fault
+    /// condition.
+    fn set_cond(&mut self, z: u32, cond: Cond) {
+        let m = &mut self.meta[z as usize];
+        match (m.cond.is_fault(), cond.is_fault()) {
+            (false, true) => self.nr_faults += 1,
+            (true, false) => self.nr_faults -= 1,
+            _ => {}
+        }
+        m.cond = cond;
     }
 
     /// Opens zone `z`: already open zones stay open (an explicit open makes
