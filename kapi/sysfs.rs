@@ -29,10 +29,10 @@
 //! running on it has returned; later reads and writes of a file still open
 //! fail with ENODEV without calling it (`kernfs_seq_start`,
 //! `kernfs_fop_write_iter`). Sources: block/genhd.c `__del_gendisk`,
-//! drivers/base/core.c `device_del`, fs/sysfs/group.c, fs/kernfs/dir.c of
-//! Linux 7.3. `free_disk`, which drops the disk's reference on the driver,
-//! runs only from `disk_release`, at the last `put_device` of the disk,
-//! which is after `device_del`; if `device_add_disk` fails after creating
+//! drivers/base/core.c `device_del`, fs/sysfs/group.c, fs/kernfs/dir.c and
+//! file.c of Linux 7.2.13 and 7.3.4. `free_disk`, which drops the disk's
+//! reference on the driver, runs only from `disk_release`, at the last
+//! `put_device` of the disk, which is after `device_del`; if `device_add_disk` fails after creating
 //! the group, its own `device_del` removes it the same way before
 //! [`GenDisk::add`](super::blk::GenDisk::add) drops that reference. The
 //! group itself is static: it outlives every disk (module exit waits until
@@ -108,35 +108,6 @@ unsafe impl<T: Driver> Send for Attribute<T> {}
 // sysfs reads the `struct attribute` at the start of the device attribute.
 const _: () = assert!(offset_of!(bindings::device_attribute, attr) == 0);
 
-/// The `show` callback field of a `device_attribute`: a union with
-/// `show_const` from Linux 7.3 (a struct with it under `CONFIG_CFI`); a
-/// plain field up to 7.2.
-#[cfg(zloop_kernel_7_3)]
-macro_rules! show_field {
-    ($a:expr) => {
-        $a.__bindgen_anon_1.show
-    };
-}
-#[cfg(not(zloop_kernel_7_3))]
-macro_rules! show_field {
-    ($a:expr) => {
-        $a.show
-    };
-}
-/// The `store` callback field (as `show_field!`).
-#[cfg(zloop_kernel_7_3)]
-macro_rules! store_field {
-    ($a:expr) => {
-        $a.__bindgen_anon_2.store
-    };
-}
-#[cfg(not(zloop_kernel_7_3))]
-macro_rules! store_field {
-    ($a:expr) => {
-        $a.store
-    };
-}
-
 impl<T: Driver> Attribute<T> {
     /// A read-only file (mode 0444).
     pub(crate) const fn read_only(name: &'static CStr, show: Show<T>) -> Self {
@@ -159,11 +130,14 @@ impl<T: Driver> Attribute<T> {
         let mut raw: bindings::device_attribute = pin_init::zeroed();
         raw.attr.name = as_char_ptr_in_const_context(name);
         raw.attr.mode = mode;
+        // `show` and `store` share a union with `show_const` and
+        // `store_const` (a struct under `CONFIG_CFI`), on 7.2 and 7.3; the
+        // driver core calls the plain one when it is set.
         if show.is_some() {
-            show_field!(raw) = Some(show_attr::<T>);
+            raw.__bindgen_anon_1.show = Some(show_attr::<T>);
         }
         if store.is_some() {
-            store_field!(raw) = Some(store_attr::<T>);
+            raw.__bindgen_anon_2.store = Some(store_attr::<T>);
         }
         Attribute {
             raw: Opaque::new(raw),
@@ -195,21 +169,6 @@ unsafe impl<T: Driver, const N: usize> Sync for AttributeGroup<T, N> {}
 // SAFETY: as above.
 unsafe impl<T: Driver, const N: usize> Send for AttributeGroup<T, N> {}
 
-/// The attribute list field of an `attribute_group`: a union with
-/// `attrs_const` (as `show_field!`).
-#[cfg(zloop_kernel_7_3)]
-macro_rules! attrs_field {
-    ($g:expr) => {
-        $g.__bindgen_anon_2.attrs
-    };
-}
-#[cfg(not(zloop_kernel_7_3))]
-macro_rules! attrs_field {
-    ($g:expr) => {
-        $g.__bindgen_anon_2.attrs
-    };
-}
-
 impl<T: Driver, const N: usize> AttributeGroup<T, N> {
     /// The group `this` (the static being initialised: the group points
     /// into itself) named `name`, of the attributes `attrs`.
@@ -231,7 +190,8 @@ impl<T: Driver, const N: usize> AttributeGroup<T, N> {
         }
         let mut group: bindings::attribute_group = pin_init::zeroed();
         group.name = as_char_ptr_in_const_context(name);
-        attrs_field!(group) = ptr::from_ref(&this.attrs)
+        // `attrs` shares a union with `attrs_const` (7.2 and 7.3).
+        group.__bindgen_anon_2.attrs = ptr::from_ref(&this.attrs)
             .cast::<*mut bindings::attribute>()
             .cast_mut();
         AttributeGroup {
