@@ -19,6 +19,8 @@
 //!   flush synced it. Set after a write completed (completion context) or a
 //!   truncate; a flush clears it before it syncs the file.
 //! - `flush_lock` (mutex): one flush at a time; taken before any zone mutex.
+//! - `faults.ranges` (spinlock, `device_inject.rs`): the bad sector ranges;
+//!   taken last, also under `zones` (ordered zone appends in `queue_rq`).
 
 use core::fmt::Write;
 use kernel::{
@@ -34,6 +36,7 @@ use kernel::{
 
 use crate::{
     control::Reservation,
+    device_sysfs::{self, Counters},
     hooks,
     kapi::{
         self,
@@ -44,6 +47,11 @@ use crate::{
     options::{AddOptions, Geometry},
     zone::{seq_file_sectors, SizeError, ZoneError, ZoneMeta, Zones},
 };
+
+/// Fault injection: zone conditions, bad sector ranges (a child module, so
+/// that it reaches the zone locks and files).
+#[path = "device_inject.rs"]
+pub(crate) mod inject;
 
 /// Largest request, in sectors (1 MiB).
 const MAX_HW_SECTORS: u32 = 2048;
@@ -85,6 +93,13 @@ pub(crate) struct Device {
     files: KVVec<BackingFile>,
     /// The id directory (`<base_dir>/<id>`).
     dir: ARef<File>,
+    /// The options in effect (`AddOptions::in_effect`) but `base_dir`, which
+    /// is in `base_dir`, and the queue shape, which is the tag set's.
+    in_effect: AddOptions<'static>,
+    /// `base_dir` as given to `add`.
+    base_dir: KVec<u8>,
+    /// What the device did since `add` (`/sys/block/zloopN/zloop/`).
+    counters: Counters,
     suspect: KVVec<AtomicFlag>,
     unsynced: KVVec<AtomicFlag>,
     #[pin]
@@ -92,6 +107,9 @@ pub(crate) struct Device {
     locks: Pin<KVBox<[ZoneLock]>>,
     #[pin]
     zones: SpinLock<Zones<KVVec<ZoneMeta>>>,
+    /// Injected faults: bad sector ranges (see `device_inject.rs`).
+    #[pin]
+    faults: inject::Faults,
     // Dropped last: frees the id once everything else of the device is gone.
     _id: Reservation,
 }
@@ -334,19 +352,31 @@ fn open_zone_files(
         if z < geo.nr_conv_zones {
             zf.set_up_conventional(geo, restore)?;
         } else {
+            let fault = if restore { zf.recorded_fault()? } else { None };
             let mut sectors = zf.set_up_sequential(geo, block_size)?;
-            if unclean {
+            // A faulty zone keeps its file as it is until the fault goes.
+            if unclean && fault.is_none() {
                 let found = sectors;
                 sectors = zf.roll_back(geo, block_size, sectors)?;
                 rolled_back += u32::from(sectors != found);
             }
             zones.restore(z, sectors);
+            if let Some(f) = fault {
+                zones.set_fault(z, f.cond());
+            }
             if opts.discard_write_cache {
                 let mark = zones.cond(z).is_active().then(|| zones.wp(z));
                 zf.record_stable_wp(mark)?;
                 zones.set_recorded(z, mark);
             }
         }
+    }
+    if zones.nr_faults() != 0 {
+        pr_info!(
+            "zloop{}: {} zones are read-only or offline (user.zloop_rs.cond)\n",
+            id,
+            zones.nr_faults()
+        );
     }
     if unclean {
         pr_info!(
@@ -682,6 +712,13 @@ impl Device {
         let mut new = NewFiles::new(dir.clone(), nr, geo.nr_zones, t.new_files);
         let mut zones = Zones::new(geo, t.meta).ok_or(EINVAL)?;
         let align = open_zone_files(opts, &geo, &mut new, &mut t.files, &mut zones)?;
+        let nr_faults = zones.nr_faults();
+        let mut base_dir = KVec::new();
+        base_dir.extend_from_slice(opts.base_dir, GFP_KERNEL)?;
+        let in_effect = AddOptions {
+            base_dir: b"",
+            ..opts.in_effect(&geo, nr)
+        };
 
         let dev = Arc::pin_init(
             try_pin_init!(Device {
@@ -706,11 +743,15 @@ impl Device {
                 prealloc_ok: AtomicFlag::new(prealloc_mb != 0),
                 files: t.files,
                 dir,
+                in_effect,
+                base_dir,
+                counters: Counters::new(),
                 suspect: t.suspect,
                 unsynced: t.unsynced,
                 flush_lock <- new_mutex!(()),
                 locks: t.locks,
                 zones <- new_spinlock!(zones),
+                faults <- inject::Faults::new(nr_faults),
                 _id: reservation.take().ok_or(EINVAL)?,
             }),
             GFP_KERNEL,
@@ -735,7 +776,7 @@ impl Device {
             pr_err!("zloop{}: test hook: add_disk fails\n", dev.id);
             return Err(EIO);
         }
-        let disk = GenDisk::add(dev.clone(), &cfg)?;
+        let disk = GenDisk::add(dev.clone(), &cfg, &device_sysfs::VIEW)?;
         dev.state.store(LIVE, Release);
         pr_info!(
             "zloop{}: {} zones of {} MiB, {} B block size, {}{} zone append\n",
@@ -760,6 +801,33 @@ impl Device {
     /// The device id.
     pub(crate) fn id(&self) -> u32 {
         self.id
+    }
+
+    /// The options in effect: those of an `add` that recreates the device.
+    pub(crate) fn options(&self) -> AddOptions<'_> {
+        let (nr_queues, queue_depth) = self.tag_set.shape();
+        AddOptions {
+            base_dir: &self.base_dir,
+            nr_queues,
+            queue_depth,
+            ..self.in_effect
+        }
+    }
+
+    /// The number of zones.
+    pub(crate) fn nr_zones(&self) -> u32 {
+        self.geo.nr_zones
+    }
+
+    /// What the device did since `add`.
+    pub(crate) fn counters(&self) -> &Counters {
+        &self.counters
+    }
+
+    /// Ends `rq` with `result`, counted.
+    fn end(&self, rq: Request<Self>, result: Result) {
+        self.counters.ended(rq.op(), result.is_ok());
+        rq.end(result);
     }
 
     /// Marks the device as going away: new requests fail quietly, opens fail.
@@ -825,6 +893,7 @@ impl Device {
                 EINVAL
             })?;
         self.zones.lock().set_written(z, sectors);
+        self.counters.resynced();
         if self.discard_write_cache {
             // The re-read may have pulled the mark back below a recorded one
             // (a flush marked the zone full while its last write was still
@@ -858,21 +927,27 @@ impl Device {
                 sector,
                 nr
             );
-            return rq.end(Err(EIO));
+            return self.end(rq, Err(EIO));
         };
         if op == Op::ZoneAppend && !self.zone_append {
             pr_err!("zloop{}: zone append with zone_append=0\n", self.id);
-            return rq.end(Err(EIO));
+            return self.end(rq, Err(EIO));
         }
         let pos = (sector - self.zone_start(z)) << 9;
         let direct = !self.buffered_io;
         if op == Op::Read {
-            if let Err(e) = self.resync_if_suspect(z) {
-                return rq.end(Err(e));
+            if let Err(e) = self
+                .read_fault(z, sector, nr)
+                .and_then(|()| self.resync_if_suspect(z))
+            {
+                return self.end(rq, Err(e));
             }
             return rq.submit_rw(self.file(z), pos, false, direct);
         }
         if self.is_conventional(z) {
+            if let Err(e) = self.bad_range(sector, nr, true) {
+                return self.end(rq, Err(e));
+            }
             return rq.submit_rw(self.file(z), pos, true, direct);
         }
         self.write_seq(rq, z)
@@ -889,10 +964,20 @@ impl Device {
         let mut zfile = self.locks[z as usize].lock.lock();
         if self.suspect[z as usize].xchg(false, Full) {
             if let Err(e) = self.resync(z) {
-                return rq.end(Err(e));
+                return self.end(rq, Err(e));
             }
         }
         let (sector, nr) = (rq.sector(), rq.nr_sectors());
+        // A bad range fails the write before the write pointer moves. An
+        // append's sector is the write pointer, which only changes under
+        // the zone mutex (ordered appends were checked in `queue_rq`).
+        let at = match op {
+            Op::ZoneAppend if !self.ordered_zone_append => self.zones.lock().wp(z),
+            _ => sector,
+        };
+        if let Err(e) = self.bad_range(at, nr, true) {
+            return self.end(rq, Err(e));
+        }
         let target = {
             let mut zones = self.zones.lock();
             match op {
@@ -914,12 +999,12 @@ impl Device {
         };
         let s = match target {
             Ok(s) => s,
-            Err(e) => return rq.end(Err(self.refused_write(z, sector, e))),
+            Err(e) => return self.end(rq, Err(self.refused_write(z, sector, e))),
         };
         if hooks::take_write_failure() {
             pr_err!("zloop{}: zone {}: injected write failure\n", self.id, z);
             self.suspect[z as usize].store(true, Release);
-            return rq.end(Err(EIO));
+            return self.end(rq, Err(EIO));
         }
         if op == Op::ZoneAppend {
             rq.set_sector(s);
@@ -934,7 +1019,7 @@ impl Device {
     fn refused_write(&self, z: u32, sector: u64, e: Option<ZoneError>) -> Error {
         match e {
             None => pr_err!(
-                "zloop{}: zone {}: ordered zone append at sector {} dropped: the zone was reset, finished or re-read since it was queued\n",
+                "zloop{}: zone {}: ordered zone append at sector {} dropped: the zone was reset, finished, re-read or made read-only or offline since it was queued\n",
                 self.id,
                 z,
                 sector
@@ -1025,18 +1110,23 @@ impl Device {
         self.zones.lock().close(z).map_err(zone_error)
     }
 
-    fn reset_zone(&self, z: u32) -> Result {
+    /// RESET of zone `z`; as part of a reset of all zones (`all`), a zone
+    /// in a fault condition is left as it is (as null_blk does).
+    fn reset_zone(&self, z: u32, all: bool) -> Result {
         if self.is_conventional(z) {
             return Err(EIO);
         }
         let mut zfile = self.locks[z as usize].lock.lock();
         let suspect = self.suspect[z as usize].load(Acquire);
-        if !self
-            .zones
-            .lock()
-            .reset_needed(z, suspect)
-            .map_err(zone_error)?
-        {
+        let needed = {
+            let zones = self.zones.lock();
+            if all && zones.cond(z).is_fault() {
+                Ok(false)
+            } else {
+                zones.reset_needed(z, suspect)
+            }
+        };
+        if !needed.map_err(zone_error)? {
             return Ok(());
         }
         // Truncating frees every block, preallocated ones included.
@@ -1071,7 +1161,7 @@ impl Device {
 
     fn reset_all(&self) -> Result {
         for z in self.geo.nr_conv_zones..self.geo.nr_zones {
-            self.reset_zone(z)?;
+            self.reset_zone(z, true)?;
         }
         Ok(())
     }
@@ -1210,80 +1300,9 @@ impl Device {
         }
     }
 
-    fn log_failed(&self, rq: &RequestRef<'_>, z: u32, what: &str, errno: isize) {
-        pr_err!(
-            "zloop{}: zone {}: {} of sector {} (+{}) failed (error {})\n",
-            self.id,
-            z,
-            what,
-            rq.sector(),
-            rq.nr_sectors(),
-            errno
-        );
-    }
-
-    /// The zone number of a zone-management request (the block layer sends
-    /// them for whole zones).
-    fn mgmt_zone(&self, rq: &Request<Self>) -> Result<u32> {
-        self.zone_of(rq.sector(), 0).ok_or(EIO)
-    }
-}
-
-impl Driver for Device {
-    fn tag_set(&self) -> &TagSet<Self> {
-        &self.tag_set
-    }
-
-    fn workqueue(&self) -> &Workqueue {
-        &self.wq
-    }
-
-    fn queue_rq(&self, rq: &RequestRef<'_>) -> Queued {
-        if self.state.load(Relaxed) == DELETING {
-            return Queued::FailQuietly;
-        }
-        if self.ordered_zone_append && rq.op() == Op::ZoneAppend {
-            // Assign the sector now, so appends land in submission order;
-            // the work item writes it only if the zone's epoch is still
-            // this one (see `write_seq`).
-            let nr = rq.nr_sectors();
-            let Some(z) = self.zone_of(rq.sector(), nr) else {
-                return Queued::Fail;
-            };
-            if self.is_conventional(z) {
-                return Queued::Fail;
-            }
-            let mut zones = self.zones.lock();
-            match zones.prep_append(z, nr) {
-                Ok(s) => {
-                    rq.set_sector(s);
-                    rq.set_tag(u64::from(zones.epoch(z)));
-                }
-                Err(_) => return Queued::Fail,
-            }
-        }
-        Queued::Work
-    }
-
-    fn work(&self, rq: Request<Self>) {
-        rq.clear_nowait();
-        let result = match rq.op() {
-            Op::Read | Op::Write | Op::ZoneAppend => return self.read_write(rq),
-            Op::Flush => self.flush(),
-            Op::ZoneReset => self.mgmt_zone(&rq).and_then(|z| self.reset_zone(z)),
-            Op::ZoneResetAll => self.reset_all(),
-            Op::ZoneFinish => self.mgmt_zone(&rq).and_then(|z| self.finish_zone(z)),
-            Op::ZoneOpen => self.mgmt_zone(&rq).and_then(|z| self.open_zone(z)),
-            Op::ZoneClose => self.mgmt_zone(&rq).and_then(|z| self.close_zone(z)),
-            Op::Other(op) => {
-                pr_err!("zloop{}: unsupported operation {}\n", self.id, op);
-                Err(Error::from_errno(-(kernel::bindings::EOPNOTSUPP as i32)))
-            }
-        };
-        rq.end(result);
-    }
-
-    fn complete(&self, rq: &RequestRef<'_>, result: isize) -> Result {
+    /// How a read or write that [`Request::submit_rw`] started ends, now
+    /// that its file I/O finished with `result` (see [`Driver::complete`]).
+    fn rw_ended(&self, rq: &RequestRef<'_>, result: isize) -> Result {
         let z = (rq.sector() >> self.geo.zone_shift) as u32;
         let bytes = u64::from(rq.bytes());
         if rq.op() == Op::Read {
@@ -1324,6 +1343,99 @@ impl Driver for Device {
             }
         }
         Err(Error::from_errno(result as i32))
+    }
+
+    /// What `queue_rq` does with `rq`: fail it while the device goes away,
+    /// assign the sector of an ordered zone append, else queue its work.
+    fn admit(&self, rq: &RequestRef<'_>) -> Queued {
+        if self.state.load(Relaxed) == DELETING {
+            return Queued::FailQuietly;
+        }
+        if self.ordered_zone_append && rq.op() == Op::ZoneAppend {
+            // Assign the sector now, so appends land in submission order;
+            // the work item writes it only if the zone's epoch is still
+            // this one (see `write_seq`).
+            let nr = rq.nr_sectors();
+            let Some(z) = self.zone_of(rq.sector(), nr) else {
+                return Queued::Fail;
+            };
+            if self.is_conventional(z) {
+                return Queued::Fail;
+            }
+            let mut zones = self.zones.lock();
+            // A bad range fails the append before the write pointer moves.
+            if self.bad_range(zones.wp(z), nr, true).is_err() {
+                return Queued::Fail;
+            }
+            match zones.prep_append(z, nr) {
+                Ok(s) => {
+                    rq.set_sector(s);
+                    rq.set_tag(u64::from(zones.epoch(z)));
+                }
+                Err(_) => return Queued::Fail,
+            }
+        }
+        Queued::Work
+    }
+
+    fn log_failed(&self, rq: &RequestRef<'_>, z: u32, what: &str, errno: isize) {
+        pr_err!(
+            "zloop{}: zone {}: {} of sector {} (+{}) failed (error {})\n",
+            self.id,
+            z,
+            what,
+            rq.sector(),
+            rq.nr_sectors(),
+            errno
+        );
+    }
+
+    /// The zone number of a zone-management request (the block layer sends
+    /// them for whole zones).
+    fn mgmt_zone(&self, rq: &Request<Self>) -> Result<u32> {
+        self.zone_of(rq.sector(), 0).ok_or(EIO)
+    }
+}
+
+impl Driver for Device {
+    fn tag_set(&self) -> &TagSet<Self> {
+        &self.tag_set
+    }
+
+    fn workqueue(&self) -> &Workqueue {
+        &self.wq
+    }
+
+    fn queue_rq(&self, rq: &RequestRef<'_>) -> Queued {
+        let queued = self.admit(rq);
+        if !matches!(queued, Queued::Work) {
+            self.counters.ended(rq.op(), false);
+        }
+        queued
+    }
+
+    fn work(&self, rq: Request<Self>) {
+        rq.clear_nowait();
+        let result = match rq.op() {
+            Op::Read | Op::Write | Op::ZoneAppend => return self.read_write(rq),
+            Op::Flush => self.flush(),
+            Op::ZoneReset => self.mgmt_zone(&rq).and_then(|z| self.reset_zone(z, false)),
+            Op::ZoneResetAll => self.reset_all(),
+            Op::ZoneFinish => self.mgmt_zone(&rq).and_then(|z| self.finish_zone(z)),
+            Op::ZoneOpen => self.mgmt_zone(&rq).and_then(|z| self.open_zone(z)),
+            Op::ZoneClose => self.mgmt_zone(&rq).and_then(|z| self.close_zone(z)),
+            Op::Other(op) => {
+                pr_err!("zloop{}: unsupported operation {}\n", self.id, op);
+                Err(Error::from_errno(-(kernel::bindings::EOPNOTSUPP as i32)))
+            }
+        };
+        self.end(rq, result);
+    }
+
+    fn complete(&self, rq: &RequestRef<'_>, result: isize) -> Result {
+        let ended = self.rw_ended(rq, result);
+        self.counters.ended(rq.op(), ended.is_ok());
+        ended
     }
 
     fn open(&self) -> Result {

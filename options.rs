@@ -629,3 +629,93 @@ pub(crate) fn geometry(opts: &AddOptions<'_>) -> Result<Geometry, ParseError> {
         max_open_zones: opts.max_open_zones,
     })
 }
+
+/// Where [`write_value`] and [`write_options`] put their text: numbers go
+/// through [`core::fmt::Write`], `base_dir` as its raw bytes (it need not be
+/// UTF-8, and must come back byte for byte).
+pub(crate) trait OptionSink: core::fmt::Write {
+    /// Appends `bytes` as they are.
+    fn write_bytes(&mut self, bytes: &[u8]) -> core::fmt::Result;
+}
+
+impl AddOptions<'_> {
+    /// The options a device made from `self` has in effect, as an `add`
+    /// would give them to recreate that device: its `id`, the capacity of
+    /// its whole zones, the zone capacity even when it is the zone size,
+    /// `ordered_zone_append` only where it is honoured, and no
+    /// `max_open_zones` limit when it is at least the number of sequential
+    /// zones (such a limit never closes a zone, and the block layer drops
+    /// it too). `nr_queues` and `queue_depth` stay as they are: the caller
+    /// knows the ones the tag set got.
+    pub(crate) fn in_effect(&self, geo: &Geometry, id: u32) -> Self {
+        let nr_seq_zones = geo.nr_zones - geo.nr_conv_zones;
+        AddOptions {
+            id: Some(id),
+            // `nr_zones` whole zones of `zone_size_mb`: at most `capacity_mb`.
+            capacity_mb: geo.nr_zones * self.zone_size_mb,
+            zone_capacity_mb: (geo.zone_capacity_sectors / SECTORS_PER_MB) as u32,
+            conv_zones: geo.nr_conv_zones,
+            ordered_zone_append: self.ordered_zone_append_effective(),
+            max_open_zones: if geo.max_open_zones >= nr_seq_zones {
+                0
+            } else {
+                geo.max_open_zones
+            },
+            ..*self
+        }
+    }
+}
+
+/// Writes the value of option `key` of `opts` as `add` takes it (`id` -1
+/// when it is automatic; a flag as `0` or `1`).
+pub(crate) fn write_value<W: OptionSink>(
+    w: &mut W,
+    opts: &AddOptions<'_>,
+    key: OptionKey,
+) -> core::fmt::Result {
+    let flag = |on: bool| u32::from(on);
+    match key {
+        OptionKey::Id => write!(w, "{}", opts.id.map_or(-1, i64::from)),
+        OptionKey::CapacityMb => write!(w, "{}", opts.capacity_mb),
+        OptionKey::ZoneSizeMb => write!(w, "{}", opts.zone_size_mb),
+        OptionKey::ZoneCapacityMb => write!(w, "{}", opts.zone_capacity_mb),
+        OptionKey::ConvZones => write!(w, "{}", opts.conv_zones),
+        OptionKey::BaseDir => w.write_bytes(opts.base_dir),
+        OptionKey::NrQueues => write!(w, "{}", opts.nr_queues),
+        OptionKey::QueueDepth => write!(w, "{}", opts.queue_depth),
+        OptionKey::BufferedIo => write!(w, "{}", flag(opts.buffered_io)),
+        OptionKey::ZoneAppend => write!(w, "{}", flag(opts.zone_append)),
+        OptionKey::OrderedZoneAppend => write!(w, "{}", flag(opts.ordered_zone_append)),
+        OptionKey::DiscardWriteCache => write!(w, "{}", flag(opts.discard_write_cache)),
+        OptionKey::MaxOpenZones => write!(w, "{}", opts.max_open_zones),
+    }
+}
+
+/// Writes `opts` as the option list of an `add` command (without `add `
+/// and without a newline), every option in [`OPTIONS`] order, a flag only
+/// when it is set: `parse_command` of `add ` and this text gives `opts`
+/// back, as long as the whole command fits in a page.
+pub(crate) fn write_options<W: OptionSink>(w: &mut W, opts: &AddOptions<'_>) -> core::fmt::Result {
+    let mut first = true;
+    for spec in &OPTIONS {
+        let set = match spec.key {
+            OptionKey::BufferedIo => opts.buffered_io,
+            OptionKey::OrderedZoneAppend => opts.ordered_zone_append,
+            OptionKey::DiscardWriteCache => opts.discard_write_cache,
+            _ => true,
+        };
+        if !set {
+            continue;
+        }
+        if !first {
+            w.write_str(",")?;
+        }
+        first = false;
+        w.write_str(spec.name)?;
+        if spec.kind != ValueKind::Flag {
+            w.write_str("=")?;
+            write_value(w, opts, spec.key)?;
+        }
+    }
+    Ok(())
+}

@@ -16,6 +16,8 @@ use kapi::misc::OwnedMiscRegistration;
 
 mod control;
 mod device;
+mod device_sysfs;
+mod faults;
 mod hooks;
 mod kapi;
 mod options;

@@ -16,6 +16,12 @@
 //! `Closed` and `Full`. With a `max_open_zones` limit, an implicit open at the
 //! limit closes the least recently used implicitly open zone; an explicit open
 //! at the limit fails.
+//!
+//! Fault injection adds the two conditions a device sets on its own,
+//! `ReadOnly` and `Offline` (as null_blk's `zone_readonly` and
+//! `zone_offline`): such a zone has no write pointer, leaves the open zones,
+//! and refuses writes, appends and every zone operation until the fault is
+//! cleared, which makes it empty.
 
 use core::ops::DerefMut;
 
@@ -40,8 +46,12 @@ pub(crate) enum Cond {
     ExpOpen = 0x3,
     /// Partially written, not open.
     Closed = 0x4,
+    /// Read-only (fault injection): reads only.
+    ReadOnly = 0xd,
     /// Written up to its capacity, or finished.
     Full = 0xe,
+    /// Offline (fault injection): no I/O at all.
+    Offline = 0xf,
 }
 
 impl Cond {
@@ -55,6 +65,22 @@ impl Cond {
     pub(crate) const fn is_active(self) -> bool {
         matches!(self, Cond::ImpOpen | Cond::ExpOpen | Cond::Closed)
     }
+
+    /// Whether the condition is an injected fault (`ReadOnly`, `Offline`).
+    pub(crate) const fn is_fault(self) -> bool {
+        matches!(self, Cond::ReadOnly | Cond::Offline)
+    }
+}
+
+/// What asking for a fault condition does to a zone (null_blk's rule):
+/// asking for the condition the zone is in clears it, anything else sets it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum FaultChange {
+    /// The zone takes the condition ([`Zones::set_fault`]).
+    Set,
+    /// The zone was in that condition and becomes empty: its file must be
+    /// truncated to 0 before [`Zones::clear_fault`].
+    Clear,
 }
 
 /// Why a zone operation was refused. Every variant is reported to the block
@@ -76,7 +102,8 @@ pub(crate) enum ZoneError {
     /// closed to make room.
     OpenLimit,
     /// The operation is not valid in the zone's condition (close of an empty
-    /// or full zone, open of a full zone).
+    /// or full zone, open of a full zone, anything but a read of a read-only
+    /// or offline zone).
     BadCondition(Cond),
 }
 
@@ -119,6 +146,8 @@ impl ZoneMeta {
 }
 
 /// What a zone report returns for one zone (the fields of `struct blk_zone`).
+/// A read-only or offline zone is reported with no write pointer, as null_blk
+/// and the block layer's cached report do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct ZoneInfo {
     /// First sector of the zone.
@@ -171,6 +200,8 @@ pub(crate) struct Zones<S> {
     lru_head: u32,
     lru_tail: u32,
     nr_open: u32,
+    /// Zones in a fault condition (`ReadOnly` or `Offline`).
+    nr_faults: u32,
 }
 
 impl<S: DerefMut<Target = [ZoneMeta]>> Zones<S> {
@@ -199,6 +230,7 @@ impl<S: DerefMut<Target = [ZoneMeta]>> Zones<S> {
             lru_head: NIL,
             lru_tail: NIL,
             nr_open: 0,
+            nr_faults: 0,
         })
     }
 
@@ -237,6 +269,11 @@ impl<S: DerefMut<Target = [ZoneMeta]>> Zones<S> {
     #[allow(dead_code)] // For tests.
     pub(crate) fn nr_open(&self) -> u32 {
         self.nr_open
+    }
+
+    /// Number of zones in a fault condition.
+    pub(crate) fn nr_faults(&self) -> u32 {
+        self.nr_faults
     }
 
     /// The report of zone `z`.
@@ -308,10 +345,15 @@ impl<S: DerefMut<Target = [ZoneMeta]>> Zones<S> {
     /// `Empty`, the capacity is `Full`, anything else keeps an open zone
     /// open and makes any other one `Closed`. Starts a new epoch; the stable
     /// data cannot end past the new write pointer.
+    /// A zone in a fault condition keeps it (its file no longer says where
+    /// its write pointer is: it has none).
     pub(crate) fn set_written(&mut self, z: u32, sectors: u64) {
         let start = self.start(z);
         let m = &mut self.meta[z as usize];
         m.epoch = m.epoch.wrapping_add(1);
+        if m.cond.is_fault() {
+            return;
+        }
         m.flushed = m.flushed.min(start + sectors);
         if sectors == 0 {
             self.mark_empty(z);
@@ -366,6 +408,9 @@ impl<S: DerefMut<Target = [ZoneMeta]>> Zones<S> {
     /// zone full when it reaches the capacity.
     pub(crate) fn prep_write(&mut self, z: u32, sector: u64, nr: u64) -> Result<(), ZoneError> {
         let m = self.meta[z as usize];
+        if m.cond.is_fault() {
+            return Err(ZoneError::BadCondition(m.cond));
+        }
         if m.cond == Cond::Full {
             return Err(ZoneError::Full);
         }
@@ -382,6 +427,9 @@ impl<S: DerefMut<Target = [ZoneMeta]>> Zones<S> {
     /// [`Self::epoch`] is what it was here.
     pub(crate) fn prep_append(&mut self, z: u32, nr: u64) -> Result<u64, ZoneError> {
         let m = self.meta[z as usize];
+        if m.cond.is_fault() {
+            return Err(ZoneError::BadCondition(m.cond));
+        }
         if m.cond == Cond::Full {
             return Err(ZoneError::Full);
         }
@@ -439,20 +487,85 @@ impl<S: DerefMut<Target = [ZoneMeta]>> Zones<S> {
     /// Whether a RESET of zone `z` has anything to do (its file must then be
     /// truncated to 0 before [`Self::mark_empty`]): not for an empty zone,
     /// unless the zone's state is in doubt (`suspect`, after an I/O error).
+    /// A zone in a fault condition cannot be reset.
     pub(crate) fn reset_needed(&self, z: u32, suspect: bool) -> Result<bool, ZoneError> {
-        if self.is_conventional(z) {
-            return Err(ZoneError::Conventional);
-        }
-        Ok(suspect || self.cond(z) != Cond::Empty)
+        let cond = self.usable_cond(z)?;
+        Ok(suspect || cond != Cond::Empty)
     }
 
     /// Whether a FINISH of zone `z` has anything to do (its file must then be
-    /// truncated to the zone capacity before [`Self::mark_full`]).
+    /// truncated to the zone capacity before [`Self::mark_full`]). A zone in
+    /// a fault condition cannot be finished.
     pub(crate) fn finish_needed(&self, z: u32, suspect: bool) -> Result<bool, ZoneError> {
+        let cond = self.usable_cond(z)?;
+        Ok(suspect || cond != Cond::Full)
+    }
+
+    /// The condition of sequential zone `z`, if zone operations may change it.
+    fn usable_cond(&self, z: u32) -> Result<Cond, ZoneError> {
+        let cond = self.cond(z);
+        if self.is_conventional(z) {
+            Err(ZoneError::Conventional)
+        } else if cond.is_fault() {
+            Err(ZoneError::BadCondition(cond))
+        } else {
+            Ok(cond)
+        }
+    }
+
+    /// What asking for fault condition `fault` (`ReadOnly` or `Offline`)
+    /// does to zone `z`. Conventional zones have no condition to change
+    /// (`Conventional`), and other conditions cannot be asked for
+    /// (`BadCondition`).
+    pub(crate) fn fault_change(&self, z: u32, fault: Cond) -> Result<FaultChange, ZoneError> {
         if self.is_conventional(z) {
             return Err(ZoneError::Conventional);
         }
-        Ok(suspect || self.cond(z) != Cond::Full)
+        if !fault.is_fault() {
+            return Err(ZoneError::BadCondition(fault));
+        }
+        Ok(if self.cond(z) == fault {
+            FaultChange::Clear
+        } else {
+            FaultChange::Set
+        })
+    }
+
+    /// Puts sequential zone `z` in fault condition `fault` (as checked by
+    /// [`Self::fault_change`]): it gives back its open-zone resource, has no
+    /// write pointer, and starts a new epoch (appends assigned before it
+    /// fail). Its stable mark stays.
+    pub(crate) fn set_fault(&mut self, z: u32, fault: Cond) {
+        if !fault.is_fault() || self.is_conventional(z) {
+            return;
+        }
+        self.lru_remove(z);
+        self.set_cond(z, fault);
+        let m = &mut self.meta[z as usize];
+        m.wp = u64::MAX;
+        m.epoch = m.epoch.wrapping_add(1);
+    }
+
+    /// Clears the fault condition of zone `z`, after its file was truncated
+    /// to 0: the zone is empty, as after a reset.
+    pub(crate) fn clear_fault(&mut self, z: u32) {
+        if !self.cond(z).is_fault() {
+            return;
+        }
+        self.set_cond(z, Cond::Empty);
+        self.reset_done(z);
+    }
+
+    /// Sets the condition of zone `z`, counting the zones in a fault
+    /// condition.
+    fn set_cond(&mut self, z: u32, cond: Cond) {
+        let m = &mut self.meta[z as usize];
+        match (m.cond.is_fault(), cond.is_fault()) {
+            (false, true) => self.nr_faults += 1,
+            (true, false) => self.nr_faults -= 1,
+            _ => {}
+        }
+        m.cond = cond;
     }
 
     /// Opens zone `z`: already open zones stay open (an explicit open makes

@@ -9,12 +9,16 @@
 //! deviations of `zone.rs`: a write crossing the capacity is `NoRoom`, a write
 //! or append to a full zone is `Full`, and an append opens the zone and
 //! advances the write pointer at once (so the filling append succeeds).
+//! Fault conditions (read-only, offline) follow null_blk's
+//! `null_set_zone_cond()` and the checks of `null_zone_mgmt()` /
+//! `null_zone_write()`: every write, append and zone operation of a faulty
+//! zone fails, and asking for its condition again makes it empty.
 //!
 //! After every step, the condition and write pointer of every zone, the open
 //! count and the open-zone LRU list must match the model.
 
 use crate::options::Geometry;
-use crate::zone::{Cond, ZoneError, ZoneMeta, Zones};
+use crate::zone::{Cond, FaultChange, ZoneError, ZoneMeta, Zones};
 use core::fmt::Debug;
 use proptest::prelude::*;
 use proptest::test_runner::Config;
@@ -52,6 +56,8 @@ enum Op {
     Finish { z: u32, suspect: bool },
     /// Re-sync of a sequential zone from a file of `sectors % (capacity + 1)`.
     SetWritten { z: u32, sectors: u64 },
+    /// `zone_offline` (or `zone_readonly`) of any zone.
+    Fault { z: u32, offline: bool },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -65,7 +71,8 @@ fn op() -> impl Strategy<Value = Op> {
         3 => z.clone().prop_map(|z| Op::Close { z }),
         1 => (z.clone(), any::<bool>()).prop_map(|(z, suspect)| Op::Reset { z, suspect }),
         1 => (z.clone(), any::<bool>()).prop_map(|(z, suspect)| Op::Finish { z, suspect }),
-        1 => (z, n).prop_map(|(z, sectors)| Op::SetWritten { z, sectors }),
+        1 => (z.clone(), n).prop_map(|(z, sectors)| Op::SetWritten { z, sectors }),
+        1 => (z, any::<bool>()).prop_map(|(z, offline)| Op::Fault { z, offline }),
     ]
 }
 
@@ -230,8 +237,12 @@ impl Model {
         self.set(z, Cond::Empty, s);
     }
 
-    /// zloop_update_seq_zone() after its size checks.
+    /// zloop_update_seq_zone() after its size checks; a faulty zone keeps
+    /// its condition.
     fn update_seq_zone(&mut self, z: u32, sectors: u64) {
+        if self.cond(z).is_fault() {
+            return;
+        }
         if sectors == 0 {
             self.mark_empty(z);
         } else if sectors == self.geo.zone_capacity_sectors {
@@ -246,6 +257,7 @@ impl Model {
 
     /// zloop_seq_write_prep() for a regular write, with deviations 1 and 2.
     fn write(&mut self, z: u32, sector: u64, nr: u64) -> Result<(), ZoneError> {
+        self.usable(z)?;
         if self.cond(z) == Cond::Full {
             return Err(ZoneError::Full);
         }
@@ -267,6 +279,7 @@ impl Model {
     /// zloop_seq_write_prep() for a (non-ordered) append, which is also what
     /// zone.rs does for an ordered one (deviation 3).
     fn append(&mut self, z: u32, nr: u64) -> Result<u64, ZoneError> {
+        self.usable(z)?;
         if self.cond(z) == Cond::Full {
             return Err(ZoneError::Full);
         }
@@ -312,6 +325,7 @@ impl Model {
         if self.conv(z) {
             return Err(ZoneError::Conventional);
         }
+        self.usable(z)?;
         if !suspect && self.cond(z) == Cond::Empty {
             return Ok(false);
         }
@@ -324,11 +338,41 @@ impl Model {
         if self.conv(z) {
             return Err(ZoneError::Conventional);
         }
+        self.usable(z)?;
         if !suspect && self.cond(z) == Cond::Full {
             return Ok(false);
         }
         self.mark_full(z);
         Ok(true)
+    }
+}
+
+impl Model {
+    /// null_blk: read-only and offline zones fail every write and zone
+    /// operation.
+    fn usable(&self, z: u32) -> Result<(), ZoneError> {
+        match self.cond(z) {
+            c @ (Cond::ReadOnly | Cond::Offline) => Err(ZoneError::BadCondition(c)),
+            _ => Ok(()),
+        }
+    }
+
+    /// null_set_zone_cond(): the same condition again makes the zone
+    /// empty; otherwise the zone leaves the open zones (null_blk finishes
+    /// it first) and takes the condition, with no write pointer.
+    fn fault(&mut self, z: u32, c: Cond) -> Result<FaultChange, ZoneError> {
+        if self.conv(z) {
+            return Err(ZoneError::Conventional);
+        }
+        self.lru_remove(z);
+        if self.cond(z) == c {
+            let s = self.start(z);
+            self.set(z, Cond::Empty, s);
+            Ok(FaultChange::Clear)
+        } else {
+            self.set(z, c, u64::MAX);
+            Ok(FaultChange::Set)
+        }
     }
 }
 
@@ -406,6 +450,22 @@ fn step(d: &mut Dev, m: &mut Model, op: Op) -> Result<(), String> {
             m.update_seq_zone(z, sectors);
             Ok(())
         }
+        Op::Fault { z, offline } => {
+            let z = any_zone(z);
+            let c = if offline {
+                Cond::Offline
+            } else {
+                Cond::ReadOnly
+            };
+            let got = d.fault_change(z, c);
+            match got {
+                Ok(FaultChange::Set) => d.set_fault(z, c),
+                Ok(FaultChange::Clear) => d.clear_fault(z),
+                Err(_) => {}
+            }
+            let want = m.fault(z, c);
+            check(|| format!("fault z{z} {c:?}"), got, want)
+        }
     }
 }
 
@@ -429,6 +489,10 @@ fn compare(d: &Dev, m: &Model) -> Result<(), String> {
         if got != want {
             return Err(format!("info {z}: {got:?} != {want:?}"));
         }
+    }
+    let faults = (0..g.nr_zones).filter(|&z| m.cond(z).is_fault()).count();
+    if d.nr_faults() as usize != faults {
+        return Err(format!("nr_faults {} != model {faults}", d.nr_faults()));
     }
     let open = (0..g.nr_zones).filter(|&z| d.cond(z).is_open()).count();
     if d.nr_open() as usize != open || open != m.lru.len() {

@@ -14,7 +14,9 @@
 //!    bit as `suspect`; the caller then calls `mark_empty` / `mark_full`.
 
 use crate::options::{geometry, AddOptions, Geometry};
-use crate::zone::{seq_file_sectors, Cond, SizeError, ZoneError, ZoneInfo, ZoneMeta, Zones};
+use crate::zone::{
+    seq_file_sectors, Cond, FaultChange, SizeError, ZoneError, ZoneInfo, ZoneMeta, Zones,
+};
 use core::ops::{Deref, DerefMut};
 use std::boxed::Box;
 use std::vec;
@@ -116,6 +118,8 @@ fn check(d: &Dev) {
     if g.max_open_zones != 0 {
         assert!(d.nr_open() <= g.max_open_zones, "open limit exceeded");
     }
+    let faults = (0..g.nr_zones).filter(|&z| d.cond(z).is_fault()).count();
+    assert_eq!(d.nr_faults() as usize, faults, "nr_faults vs faulty zones");
     let l = lru(d);
     let mut sorted = l.clone();
     sorted.sort_unstable();
@@ -130,7 +134,9 @@ fn check(d: &Dev) {
         match c {
             Cond::NotWp => panic!("sequential zone {z} is NotWp"),
             Cond::Empty => assert_eq!(wp, s, "empty zone {z}"),
-            Cond::Full => assert_eq!(wp, u64::MAX, "full zone {z}"),
+            Cond::Full | Cond::ReadOnly | Cond::Offline => {
+                assert_eq!(wp, u64::MAX, "{c:?} zone {z}")
+            }
             Cond::ImpOpen | Cond::ExpOpen | Cond::Closed => {
                 assert!(
                     wp >= s && wp < s + g.zone_capacity_sectors,
@@ -151,7 +157,9 @@ fn cond_values_are_blk_zone_cond_values() {
     assert_eq!(Cond::ImpOpen as u8, 0x2);
     assert_eq!(Cond::ExpOpen as u8, 0x3);
     assert_eq!(Cond::Closed as u8, 0x4);
+    assert_eq!(Cond::ReadOnly as u8, 0xd);
     assert_eq!(Cond::Full as u8, 0xe);
+    assert_eq!(Cond::Offline as u8, 0xf);
 }
 
 #[test]
@@ -162,9 +170,16 @@ fn cond_is_open_and_is_active() {
         Cond::ImpOpen,
         Cond::ExpOpen,
         Cond::Closed,
+        Cond::ReadOnly,
         Cond::Full,
+        Cond::Offline,
     ];
     for c in all {
+        assert_eq!(
+            c.is_fault(),
+            matches!(c, Cond::ReadOnly | Cond::Offline),
+            "{c:?}"
+        );
         assert_eq!(
             c.is_open(),
             matches!(c, Cond::ImpOpen | Cond::ExpOpen),
@@ -1503,11 +1518,18 @@ fn epoch_changes_on_reset_finish_and_reread() {
 fn restore_marks_found_data_stable_and_flush_moves_the_mark() {
     let mut d = dev();
     d.restore(4, 6);
-    assert_eq!((d.cond(4), d.wp(4), d.flushed(4)), (Cond::Closed, 4 * ZS + 6, 4 * ZS + 6));
+    assert_eq!(
+        (d.cond(4), d.wp(4), d.flushed(4)),
+        (Cond::Closed, 4 * ZS + 6, 4 * ZS + 6)
+    );
     write(&mut d, 4, 3).unwrap();
     assert_eq!(d.flushed(4), 4 * ZS + 6);
     assert_eq!(d.flush_mark(4), 4 * ZS + 9);
-    assert_eq!(d.flushed(4), 4 * ZS + 6, "the mark moves only once recorded");
+    assert_eq!(
+        d.flushed(4),
+        4 * ZS + 6,
+        "the mark moves only once recorded"
+    );
     d.set_flushed(4, 4 * ZS + 9);
     assert_eq!(d.flushed(4), 4 * ZS + 9);
     assert_eq!(d.recorded(4), None, "nothing recorded yet");
@@ -1548,5 +1570,117 @@ fn flush_of_a_full_zone_marks_its_capacity() {
     assert_eq!(d.flushed(4), 4 * ZS + 12);
     d.set_written(4, 8);
     assert_eq!((d.cond(4), d.flushed(4)), (Cond::Closed, 4 * ZS + 8));
+    check(&d);
+}
+
+// ---------------------------------------------------------------------------
+// Fault conditions (fault injection: null_blk's zone_readonly / zone_offline)
+
+/// Setting a fault on an open zone gives its open-zone resource back; the
+/// zone has no write pointer and refuses writes, appends and every zone
+/// operation, each with `BadCondition` and no change.
+#[test]
+fn fault_leaves_the_open_zones_and_refuses_everything() {
+    for fault in [Cond::ReadOnly, Cond::Offline] {
+        let mut d = dev_limit(2);
+        write(&mut d, 2, 4).unwrap();
+        d.open(3).unwrap();
+        assert_eq!(d.nr_open(), 2);
+        let epoch = d.epoch(2);
+        assert_eq!(d.fault_change(2, fault), Ok(FaultChange::Set));
+        d.set_fault(2, fault);
+        check(&d);
+        assert_eq!(state(&d, 2), (fault, u64::MAX));
+        assert_ne!(d.epoch(2), epoch, "appends assigned before must fail");
+        assert_eq!((d.nr_open(), lru(&d)), (1, vec![3]));
+        assert_eq!(d.nr_faults(), 1);
+        let before = snapshot(&d);
+        let bad = Err(ZoneError::BadCondition(fault));
+        assert_eq!(d.prep_write(2, start(2) + 4, 1), bad);
+        assert_eq!(d.prep_append(2, 1), bad.map(|()| 0));
+        assert_eq!(d.open(2), bad);
+        assert_eq!(d.close(2), bad);
+        assert_eq!(d.reset_needed(2, false), bad.map(|()| false));
+        assert_eq!(d.reset_needed(2, true), bad.map(|()| false));
+        assert_eq!(d.finish_needed(2, false), bad.map(|()| false));
+        assert_eq!(before, snapshot(&d));
+        // The freed resource is usable: another zone opens.
+        d.open(4).unwrap();
+        check(&d);
+    }
+}
+
+/// As null_blk: asking for the condition a zone is in clears it (the zone
+/// is then empty), asking for the other fault changes it.
+#[test]
+fn asking_again_clears_the_fault_and_the_zone_is_empty() {
+    let mut d = dev();
+    write(&mut d, 5, 6).unwrap();
+    d.set_fault(5, Cond::ReadOnly);
+    assert_eq!(d.fault_change(5, Cond::Offline), Ok(FaultChange::Set));
+    d.set_fault(5, Cond::Offline);
+    assert_eq!((d.cond(5), d.nr_faults()), (Cond::Offline, 1));
+    assert_eq!(d.fault_change(5, Cond::Offline), Ok(FaultChange::Clear));
+    let epoch = d.epoch(5);
+    d.clear_fault(5);
+    check(&d);
+    assert_eq!(state(&d, 5), (Cond::Empty, start(5)));
+    assert_eq!((d.nr_faults(), d.flushed(5)), (0, start(5)));
+    assert_ne!(d.epoch(5), epoch);
+    write(&mut d, 5, 3).unwrap();
+    assert_eq!(state(&d, 5), (Cond::ImpOpen, start(5) + 3));
+    // Clearing a zone that has no fault does nothing.
+    d.clear_fault(5);
+    assert_eq!(state(&d, 5), (Cond::ImpOpen, start(5) + 3));
+    check(&d);
+}
+
+/// Conventional zones have no condition to change; other conditions cannot
+/// be asked for.
+#[test]
+fn fault_change_refuses_conventional_zones_and_other_conditions() {
+    let mut d = dev();
+    assert_eq!(
+        d.fault_change(0, Cond::Offline),
+        Err(ZoneError::Conventional)
+    );
+    assert_eq!(
+        d.fault_change(3, Cond::Full),
+        Err(ZoneError::BadCondition(Cond::Full))
+    );
+    let before = snapshot(&d);
+    d.set_fault(0, Cond::Offline);
+    d.set_fault(3, Cond::Full);
+    assert_eq!(before, snapshot(&d));
+    check(&d);
+}
+
+/// A faulty zone is reported without a write pointer; a re-read of its file
+/// (after a write error) keeps the fault.
+#[test]
+fn faulty_zone_report_and_reread() {
+    let mut d = dev();
+    d.restore(6, 8);
+    d.set_fault(6, Cond::ReadOnly);
+    let i = d.info(6);
+    assert_eq!((i.cond, i.wp, i.capacity), (Cond::ReadOnly, u64::MAX, ZS));
+    d.set_written(6, 10);
+    assert_eq!(state(&d, 6), (Cond::ReadOnly, u64::MAX));
+    d.set_written(6, 0);
+    assert_eq!(state(&d, 6), (Cond::ReadOnly, u64::MAX));
+    assert!(!d.cond(6).is_active());
+    check(&d);
+}
+
+/// A full zone can be set offline and cleared; its file is then empty.
+#[test]
+fn full_zone_fault_round_trip() {
+    let mut d = dev();
+    write(&mut d, 7, ZS).unwrap();
+    assert_eq!(d.cond(7), Cond::Full);
+    assert_eq!(d.fault_change(7, Cond::Offline), Ok(FaultChange::Set));
+    d.set_fault(7, Cond::Offline);
+    d.clear_fault(7);
+    assert_eq!(state(&d, 7), (Cond::Empty, start(7)));
     check(&d);
 }
