@@ -16,6 +16,17 @@
 //! `Closed` and `Full`. With a `max_open_zones` limit, an implicit open at the
 //! limit closes the least recently used implicitly open zone; an explicit open
 //! at the limit fails.
+//!
+//! With a `max_active_zones` limit (a zloop_rs addition, the rule of ZNS and
+//! ZBC), at most that many zones are active (open or closed): opening an
+//! empty zone, explicitly or by a write or append, fails when the limit is
+//! reached, whatever the open zones are (closing one keeps it active). A zone
+//! stops being active when it becomes full (write to the capacity, finish)
+//! or empty (reset, or close of a zone opened but never written). The one
+//! transition that is never refused is a re-read of a zone file after an I/O
+//! error ([`Zones::set_written`]): the state must say what the file holds, so
+//! that can leave more zones active than the limit, and opening an empty zone
+//! then fails until enough zones left the active state.
 
 use core::ops::DerefMut;
 
@@ -50,8 +61,9 @@ impl Cond {
         matches!(self, Cond::ImpOpen | Cond::ExpOpen)
     }
 
-    /// Whether the zone is active (open or closed): the zones whose write
-    /// pointer a volatile write cache can lose.
+    /// Whether the zone is active (open or closed): the zones that count
+    /// against `max_active_zones`, and whose write pointer a volatile write
+    /// cache can lose.
     pub(crate) const fn is_active(self) -> bool {
         matches!(self, Cond::ImpOpen | Cond::ExpOpen | Cond::Closed)
     }
@@ -75,6 +87,9 @@ pub(crate) enum ZoneError {
     /// The open-zone limit is reached and no implicitly open zone can be
     /// closed to make room.
     OpenLimit,
+    /// The active-zone limit is reached and the operation would make an
+    /// empty zone active (the block layer's `BLK_STS_ZONE_ACTIVE_RESOURCE`).
+    ActiveLimit,
     /// The operation is not valid in the zone's condition (close of an empty
     /// or full zone, open of a full zone).
     BadCondition(Cond),
@@ -171,6 +186,8 @@ pub(crate) struct Zones<S> {
     lru_head: u32,
     lru_tail: u32,
     nr_open: u32,
+    /// Zones that are `ImpOpen`, `ExpOpen` or `Closed`.
+    nr_active: u32,
 }
 
 impl<S: DerefMut<Target = [ZoneMeta]>> Zones<S> {
@@ -199,6 +216,7 @@ impl<S: DerefMut<Target = [ZoneMeta]>> Zones<S> {
             lru_head: NIL,
             lru_tail: NIL,
             nr_open: 0,
+            nr_active: 0,
         })
     }
 
@@ -237,6 +255,11 @@ impl<S: DerefMut<Target = [ZoneMeta]>> Zones<S> {
     #[allow(dead_code)] // For tests.
     pub(crate) fn nr_open(&self) -> u32 {
         self.nr_open
+    }
+
+    /// Number of active (open or closed) zones.
+    pub(crate) fn nr_active(&self) -> u32 {
+        self.nr_active
     }
 
     /// The report of zone `z`.
@@ -306,8 +329,9 @@ impl<S: DerefMut<Target = [ZoneMeta]>> Zones<S> {
     /// Sets sequential zone `z` from the length of its file re-read after an
     /// I/O error (in sectors, as checked by [`seq_file_sectors`]): 0 is
     /// `Empty`, the capacity is `Full`, anything else keeps an open zone
-    /// open and makes any other one `Closed`. Starts a new epoch; the stable
-    /// data cannot end past the new write pointer.
+    /// open and makes any other one `Closed`, even beyond the active-zone
+    /// limit (the file says so). Starts a new epoch; the stable data cannot
+    /// end past the new write pointer.
     pub(crate) fn set_written(&mut self, z: u32, sectors: u64) {
         let start = self.start(z);
         let m = &mut self.meta[z as usize];
@@ -318,11 +342,10 @@ impl<S: DerefMut<Target = [ZoneMeta]>> Zones<S> {
         } else if sectors >= self.geo.zone_capacity_sectors {
             self.mark_full(z);
         } else {
-            let m = &mut self.meta[z as usize];
-            if !m.cond.is_open() {
-                m.cond = Cond::Closed;
+            if !self.cond(z).is_open() {
+                self.set_cond(z, Cond::Closed);
             }
-            m.wp = start + sectors;
+            self.meta[z as usize].wp = start + sectors;
         }
     }
 
@@ -346,18 +369,15 @@ impl<S: DerefMut<Target = [ZoneMeta]>> Zones<S> {
     /// Makes sequential zone `z` empty (after its file was truncated to 0).
     pub(crate) fn mark_empty(&mut self, z: u32) {
         self.lru_remove(z);
-        let start = self.start(z);
-        let m = &mut self.meta[z as usize];
-        m.cond = Cond::Empty;
-        m.wp = start;
+        self.set_cond(z, Cond::Empty);
+        self.meta[z as usize].wp = self.start(z);
     }
 
     /// Makes sequential zone `z` full (after its file reached the capacity).
     pub(crate) fn mark_full(&mut self, z: u32) {
         self.lru_remove(z);
-        let m = &mut self.meta[z as usize];
-        m.cond = Cond::Full;
-        m.wp = u64::MAX;
+        self.set_cond(z, Cond::Full);
+        self.meta[z as usize].wp = u64::MAX;
     }
 
     /// Accepts a regular write of `nr` sectors at `sector` into sequential
@@ -423,13 +443,12 @@ impl<S: DerefMut<Target = [ZoneMeta]>> Zones<S> {
             Cond::Closed => Ok(()),
             Cond::ImpOpen | Cond::ExpOpen => {
                 self.lru_remove(z);
-                let start = self.start(z);
-                let m = &mut self.meta[z as usize];
-                m.cond = if m.wp == start {
+                let cond = if self.wp(z) == self.start(z) {
                     Cond::Empty
                 } else {
                     Cond::Closed
                 };
+                self.set_cond(z, cond);
                 Ok(())
             }
             _ => Err(ZoneError::BadCondition(cond)),
@@ -457,27 +476,33 @@ impl<S: DerefMut<Target = [ZoneMeta]>> Zones<S> {
 
     /// Opens zone `z`: already open zones stay open (an explicit open makes
     /// them explicitly open) and move to the most recently used end; empty and
-    /// closed zones take an open-zone resource.
+    /// closed zones take an open-zone resource, and empty zones an
+    /// active-zone resource too (checked first: closing an implicitly open
+    /// zone to make room for the open would not free one).
     fn open_zone(&mut self, z: u32, explicit: bool) -> Result<(), ZoneError> {
         let cond = self.cond(z);
         match cond {
             Cond::ImpOpen | Cond::ExpOpen => {
                 if explicit {
-                    self.meta[z as usize].cond = Cond::ExpOpen;
+                    self.set_cond(z, Cond::ExpOpen);
                 }
                 self.lru_remove_link(z);
                 self.lru_push_tail(z);
                 Ok(())
             }
             Cond::Empty | Cond::Closed => {
+                if cond == Cond::Empty && !self.can_activate() {
+                    return Err(ZoneError::ActiveLimit);
+                }
                 if !self.can_open() && (explicit || !self.close_lru_implicit()) {
                     return Err(ZoneError::OpenLimit);
                 }
-                self.meta[z as usize].cond = if explicit {
+                let open = if explicit {
                     Cond::ExpOpen
                 } else {
                     Cond::ImpOpen
                 };
+                self.set_cond(z, open);
                 self.nr_open += 1;
                 self.lru_push_tail(z);
                 Ok(())
@@ -490,13 +515,30 @@ impl<S: DerefMut<Target = [ZoneMeta]>> Zones<S> {
         self.geo.max_open_zones == 0 || self.nr_open < self.geo.max_open_zones
     }
 
+    /// Whether one more zone may become active.
+    fn can_activate(&self) -> bool {
+        self.geo.max_active_zones == 0 || self.nr_active < self.geo.max_active_zones
+    }
+
+    /// Sets the condition of zone `z` and counts the active zones. Every
+    /// change of condition after [`Self::new`] goes through here.
+    fn set_cond(&mut self, z: u32, cond: Cond) {
+        let m = &mut self.meta[z as usize];
+        match (m.cond.is_active(), cond.is_active()) {
+            (false, true) => self.nr_active += 1,
+            (true, false) => self.nr_active -= 1,
+            _ => {}
+        }
+        m.cond = cond;
+    }
+
     /// Closes the least recently used implicitly open zone, if there is one.
     fn close_lru_implicit(&mut self) -> bool {
         let mut z = self.lru_head;
         while z != NIL {
             if self.cond(z) == Cond::ImpOpen {
                 self.lru_remove(z);
-                self.meta[z as usize].cond = Cond::Closed;
+                self.set_cond(z, Cond::Closed);
                 return true;
             }
             z = self.meta[z as usize].next;
