@@ -120,6 +120,12 @@ pub(crate) const OPTIONS: [OptionSpec; 14] = {
 /// are the upstream token table.
 pub(crate) const FIRST_ADDITION: usize = OptionKey::MaxActiveZones as usize;
 
+// The additions follow the last upstream option (`max_open_zones`).
+const _: () = assert!(matches!(
+    OPTIONS[FIRST_ADDITION - 1].key,
+    OptionKey::MaxOpenZones
+));
+
 /// What a read of `/dev/zloop-control` returns: `OPTIONS` joined with `,`
 /// after `add `, then `remove`. Up to `max_open_zones=%u` this is byte for
 /// byte the text of the upstream C driver; the zloop_rs additions follow at
