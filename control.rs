@@ -94,6 +94,14 @@ fn add(mut opts: AddOptions<'_>) -> Result {
     opts.nr_queues = opts.nr_queues.min(kapi::online_cpus());
     let module = ModuleRef::try_get()?;
     let id = global::devices()?.reserve(opts.id)?;
+    if geo.max_open_zones != opts.max_open_zones {
+        pr_info!(
+            "zloop{}: max_open_zones lowered from {} to max_active_zones {}\n",
+            id.id(),
+            opts.max_open_zones,
+            geo.max_open_zones
+        );
+    }
     let made = Device::create(&opts, geo, id, crate::prealloc_mb()).and_then(|(dev, new)| {
         match Device::add_disk(&dev) {
             Ok(disk) => {

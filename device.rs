@@ -385,8 +385,30 @@ fn open_zone_files(
             rolled_back
         );
     }
+    check_active_limit(geo, zones, id)?;
     mark_unclean(&new.dir, id, opts.discard_write_cache)?;
     align.ok_or(EINVAL)
+}
+
+/// A restored device must start within its active-zone limit: the zones
+/// found neither empty nor full are active (closed), except those with a
+/// recorded fault (read-only or offline zones are not active: this runs
+/// after the faults are applied). Getting below the limit
+/// would take finishing or resetting zones behind the user's back, which
+/// changes the data they hold (a finish makes the unwritten rest of the
+/// zone readable zeroes, a reset drops it all), so the add is refused.
+fn check_active_limit(geo: &Geometry, zones: &Zones<KVVec<ZoneMeta>>, id: u32) -> Result {
+    let active = zones.nr_active();
+    if geo.max_active_zones == 0 || active <= geo.max_active_zones {
+        return Ok(());
+    }
+    pr_err!(
+        "zloop{}: {} zones are partially written, more than max_active_zones={}\n",
+        id,
+        active,
+        geo.max_active_zones
+    );
+    Err(EINVAL)
 }
 
 /// Whether the id directory `dir` carries the mark of a device with
@@ -671,9 +693,15 @@ impl ZoneFileRef<'_> {
     }
 }
 
-/// Every refused zone operation is an I/O error for the block layer.
-fn zone_error(_: ZoneError) -> Error {
-    EIO
+/// A refused zone operation is an I/O error for the block layer (as
+/// upstream), except one beyond the active-zone limit: EOVERFLOW, which the
+/// block layer turns into `BLK_STS_ZONE_ACTIVE_RESOURCE` (and back into
+/// EOVERFLOW for user space).
+fn zone_error(e: ZoneError) -> Error {
+    match e {
+        ZoneError::ActiveLimit => EOVERFLOW,
+        _ => EIO,
+    }
 }
 
 impl Device {
@@ -771,6 +799,7 @@ impl Device {
             max_hw_sectors: MAX_HW_SECTORS,
             max_zone_append_sectors: if dev.zone_append { MAX_HW_SECTORS } else { 0 },
             max_open_zones: geo.max_open_zones,
+            max_active_zones: geo.max_active_zones,
         };
         if hooks::take_add_disk_failure() {
             pr_err!("zloop{}: test hook: add_disk fails\n", dev.id);
@@ -1031,7 +1060,7 @@ impl Device {
                 sector,
                 wp
             ),
-            Some(_) => {}
+            Some(e) => return zone_error(e),
         }
         EIO
     }
@@ -1357,22 +1386,22 @@ impl Device {
             // this one (see `write_seq`).
             let nr = rq.nr_sectors();
             let Some(z) = self.zone_of(rq.sector(), nr) else {
-                return Queued::Fail;
+                return Queued::Fail(EIO);
             };
             if self.is_conventional(z) {
-                return Queued::Fail;
+                return Queued::Fail(EIO);
             }
             let mut zones = self.zones.lock();
             // A bad range fails the append before the write pointer moves.
-            if self.bad_range(zones.wp(z), nr, true).is_err() {
-                return Queued::Fail;
+            if let Err(e) = self.bad_range(zones.wp(z), nr, true) {
+                return Queued::Fail(e);
             }
             match zones.prep_append(z, nr) {
                 Ok(s) => {
                     rq.set_sector(s);
                     rq.set_tag(u64::from(zones.epoch(z)));
                 }
-                Err(_) => return Queued::Fail,
+                Err(e) => return Queued::Fail(zone_error(e)),
             }
         }
         Queued::Work

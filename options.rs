@@ -12,6 +12,11 @@
 //! (`match_token()`, `match_int()`, `match_uint()`). It borrows from the
 //! written bytes and never allocates.
 //!
+//! zloop_rs adds options of its own after the upstream ones
+//! ([`FIRST_ADDITION`] on): commands without them are read exactly as
+//! upstream reads them, and the control file lists them after the upstream
+//! text, so that a script can tell them apart.
+//!
 //! Linux's C `long` is as wide as a pointer on every architecture, so `usize` and
 //! `isize` stand for `unsigned long` and `long` below.
 
@@ -61,6 +66,8 @@ pub(crate) enum OptionKey {
     DiscardWriteCache = 11,
     /// `max_open_zones=%u`.
     MaxOpenZones = 12,
+    /// `max_active_zones=%u` (zloop_rs addition).
+    MaxActiveZones = 13,
 }
 
 impl OptionKey {
@@ -87,8 +94,8 @@ const fn opt(key: OptionKey, name: &'static str, kind: ValueKind) -> OptionSpec 
 }
 
 /// Every `add` option, in the order of the upstream token table (the order the
-/// control file lists them in).
-pub(crate) const OPTIONS: [OptionSpec; 13] = {
+/// control file lists them in), then the zloop_rs additions.
+pub(crate) const OPTIONS: [OptionSpec; 14] = {
     use OptionKey as K;
     use ValueKind as V;
     [
@@ -105,15 +112,29 @@ pub(crate) const OPTIONS: [OptionSpec; 13] = {
         opt(K::OrderedZoneAppend, "ordered_zone_append", V::Flag),
         opt(K::DiscardWriteCache, "discard_write_cache", V::Flag),
         opt(K::MaxOpenZones, "max_open_zones", V::Uint),
+        opt(K::MaxActiveZones, "max_active_zones", V::Uint),
     ]
 };
 
-/// What a read of `/dev/zloop-control` returns: byte for byte the text of the
-/// upstream C driver (`OPTIONS` joined with `,` after `add `, then `remove`).
+/// Index in [`OPTIONS`] of the first zloop_rs addition: the entries before it
+/// are the upstream token table.
+pub(crate) const FIRST_ADDITION: usize = OptionKey::MaxActiveZones as usize;
+
+// The additions follow the last upstream option (`max_open_zones`).
+const _: () = assert!(matches!(
+    OPTIONS[FIRST_ADDITION - 1].key,
+    OptionKey::MaxOpenZones
+));
+
+/// What a read of `/dev/zloop-control` returns: `OPTIONS` joined with `,`
+/// after `add `, then `remove`. Up to `max_open_zones=%u` this is byte for
+/// byte the text of the upstream C driver; the zloop_rs additions follow at
+/// the end of the `add` line (`grep max_active_zones /dev/zloop-control`
+/// tells zloop_rs with them from the C zloop).
 pub(crate) const CONTROL_TEXT: &str = "add id=%d,capacity_mb=%u,zone_size_mb=%u,\
 zone_capacity_mb=%u,conv_zones=%u,base_dir=%s,nr_queues=%u,queue_depth=%u,\
 buffered_io,zone_append=%u,ordered_zone_append,discard_write_cache,\
-max_open_zones=%u\nremove id=%d\n";
+max_open_zones=%u,max_active_zones=%u\nremove id=%d\n";
 
 // Every entry of `OPTIONS` sits at the index its key names.
 const _: () = {
@@ -217,6 +238,9 @@ pub(crate) struct AddOptions<'a> {
     pub(crate) discard_write_cache: bool,
     /// Limit on open sequential zones; 0 means no limit.
     pub(crate) max_open_zones: u32,
+    /// Limit on active (open or closed) sequential zones; 0 means no limit.
+    /// A zloop_rs addition.
+    pub(crate) max_active_zones: u32,
 }
 
 impl AddOptions<'static> {
@@ -235,6 +259,7 @@ impl AddOptions<'static> {
         ordered_zone_append: false,
         discard_write_cache: false,
         max_open_zones: 0,
+        max_active_zones: 0,
     };
 }
 
@@ -386,6 +411,7 @@ fn parse_options(text: &[u8]) -> Result<Parsed<'_>, ParseError> {
             }
             OptionKey::ConvZones => o.conv_zones = match_uint(value)?,
             OptionKey::MaxOpenZones => o.max_open_zones = match_uint(value)?,
+            OptionKey::MaxActiveZones => o.max_active_zones = match_uint(value)?,
             OptionKey::BaseDir => o.base_dir = value,
             OptionKey::NrQueues => {
                 o.nr_queues = match_uint(value)?;
@@ -573,8 +599,11 @@ pub(crate) struct Geometry {
     /// Usable sectors of a sequential zone (the zone size when not given).
     pub(crate) zone_capacity_sectors: u64,
     /// Limit on open sequential zones, 0 for none; at most the number of
-    /// sequential zones.
+    /// sequential zones, and at most `max_active_zones` when that is set.
     pub(crate) max_open_zones: u32,
+    /// Limit on active (open or closed) sequential zones, 0 for none; less
+    /// than the number of sequential zones.
+    pub(crate) max_active_zones: u32,
 }
 
 impl Geometry {
@@ -587,6 +616,12 @@ impl Geometry {
 /// The geometry `zloop_ctl_add()` derives before it touches any file, with its
 /// checks: there must be fewer conventional zones than zones, and
 /// `max_open_zones` must not exceed the number of sequential zones.
+///
+/// `max_active_zones` (a zloop_rs addition) follows null_blk: a limit of at
+/// least the number of sequential zones is no limit (0), as the block layer
+/// takes it; with a limit, `max_open_zones` above it is lowered to it (the
+/// caller can tell by comparing with `opts`), because active zones include
+/// the open ones.
 ///
 /// `opts` normally comes from [`parse_command`]; the checks of the parser are
 /// made again, so that any `AddOptions` gives a result and never a panic. The
@@ -613,9 +648,20 @@ pub(crate) fn geometry(opts: &AddOptions<'_>) -> Result<Geometry, ParseError> {
     if opts.conv_zones >= nr_zones {
         return Err(inval("invalid number of conventional zones"));
     }
-    if opts.max_open_zones > nr_zones - opts.conv_zones {
+    let nr_seq_zones = nr_zones - opts.conv_zones;
+    if opts.max_open_zones > nr_seq_zones {
         return Err(inval("invalid maximum number of open zones"));
     }
+    let max_active_zones = if opts.max_active_zones >= nr_seq_zones {
+        0
+    } else {
+        opts.max_active_zones
+    };
+    let max_open_zones = if max_active_zones != 0 {
+        opts.max_open_zones.min(max_active_zones)
+    } else {
+        opts.max_open_zones
+    };
     let zone_capacity_sectors = match opts.zone_capacity_mb {
         0 => zone_sectors,
         mb => u64::from(mb) * SECTORS_PER_MB,
@@ -626,7 +672,8 @@ pub(crate) fn geometry(opts: &AddOptions<'_>) -> Result<Geometry, ParseError> {
         zone_shift,
         zone_sectors,
         zone_capacity_sectors,
-        max_open_zones: opts.max_open_zones,
+        max_open_zones,
+        max_active_zones,
     })
 }
 
@@ -645,7 +692,10 @@ impl AddOptions<'_> {
     /// `ordered_zone_append` only where it is honoured, and no
     /// `max_open_zones` limit when it is at least the number of sequential
     /// zones (such a limit never closes a zone, and the block layer drops
-    /// it too). `nr_queues` and `queue_depth` stay as they are: the caller
+    /// it too). `max_active_zones` is the limit the device enforces (0 for
+    /// none, also when the one given was at least the number of sequential
+    /// zones), and `max_open_zones` the one left after [`geometry`] lowered
+    /// it to `max_active_zones`. `nr_queues` and `queue_depth` stay as they are: the caller
     /// knows the ones the tag set got.
     pub(crate) fn in_effect(&self, geo: &Geometry, id: u32) -> Self {
         let nr_seq_zones = geo.nr_zones - geo.nr_conv_zones;
@@ -661,6 +711,7 @@ impl AddOptions<'_> {
             } else {
                 geo.max_open_zones
             },
+            max_active_zones: geo.max_active_zones,
             ..*self
         }
     }
@@ -688,13 +739,16 @@ pub(crate) fn write_value<W: OptionSink>(
         OptionKey::OrderedZoneAppend => write!(w, "{}", flag(opts.ordered_zone_append)),
         OptionKey::DiscardWriteCache => write!(w, "{}", flag(opts.discard_write_cache)),
         OptionKey::MaxOpenZones => write!(w, "{}", opts.max_open_zones),
+        OptionKey::MaxActiveZones => write!(w, "{}", opts.max_active_zones),
     }
 }
 
 /// Writes `opts` as the option list of an `add` command (without `add `
 /// and without a newline), every option in [`OPTIONS`] order, a flag only
 /// when it is set: `parse_command` of `add ` and this text gives `opts`
-/// back, as long as the whole command fits in a page.
+/// back, as long as the whole command fits in a page. A zloop_rs addition
+/// is written only when it is not 0 (its default), so that the list of a
+/// device that uses none of them is one the C zloop takes too.
 pub(crate) fn write_options<W: OptionSink>(w: &mut W, opts: &AddOptions<'_>) -> core::fmt::Result {
     let mut first = true;
     for spec in &OPTIONS {
@@ -702,6 +756,7 @@ pub(crate) fn write_options<W: OptionSink>(w: &mut W, opts: &AddOptions<'_>) -> 
             OptionKey::BufferedIo => opts.buffered_io,
             OptionKey::OrderedZoneAppend => opts.ordered_zone_append,
             OptionKey::DiscardWriteCache => opts.discard_write_cache,
+            OptionKey::MaxActiveZones => opts.max_active_zones != 0,
             _ => true,
         };
         if !set {

@@ -19,9 +19,20 @@
 //!
 //! Fault injection adds the two conditions a device sets on its own,
 //! `ReadOnly` and `Offline` (as null_blk's `zone_readonly` and
-//! `zone_offline`): such a zone has no write pointer, leaves the open zones,
-//! and refuses writes, appends and every zone operation until the fault is
+//! `zone_offline`): such a zone has no write pointer, leaves the open and
+//! the active zones, and refuses writes, appends and every zone operation until the fault is
 //! cleared, which makes it empty.
+//!
+//! With a `max_active_zones` limit (a zloop_rs addition, the rule of ZNS and
+//! ZBC), at most that many zones are active (open or closed): opening an
+//! empty zone, explicitly or by a write or append, fails when the limit is
+//! reached, whatever the open zones are (closing one keeps it active). A zone
+//! stops being active when it becomes full (write to the capacity, finish)
+//! or empty (reset, or close of a zone opened but never written). The one
+//! transition that is never refused is a re-read of a zone file after an I/O
+//! error ([`Zones::set_written`]): the state must say what the file holds, so
+//! that can leave more zones active than the limit, and opening an empty zone
+//! then fails until enough zones left the active state.
 
 use core::ops::DerefMut;
 
@@ -60,8 +71,9 @@ impl Cond {
         matches!(self, Cond::ImpOpen | Cond::ExpOpen)
     }
 
-    /// Whether the zone is active (open or closed): the zones whose write
-    /// pointer a volatile write cache can lose.
+    /// Whether the zone is active (open or closed): the zones that count
+    /// against `max_active_zones`, and whose write pointer a volatile write
+    /// cache can lose.
     pub(crate) const fn is_active(self) -> bool {
         matches!(self, Cond::ImpOpen | Cond::ExpOpen | Cond::Closed)
     }
@@ -101,6 +113,9 @@ pub(crate) enum ZoneError {
     /// The open-zone limit is reached and no implicitly open zone can be
     /// closed to make room.
     OpenLimit,
+    /// The active-zone limit is reached and the operation would make an
+    /// empty zone active (the block layer's `BLK_STS_ZONE_ACTIVE_RESOURCE`).
+    ActiveLimit,
     /// The operation is not valid in the zone's condition (close of an empty
     /// or full zone, open of a full zone, anything but a read of a read-only
     /// or offline zone).
@@ -202,6 +217,8 @@ pub(crate) struct Zones<S> {
     nr_open: u32,
     /// Zones in a fault condition (`ReadOnly` or `Offline`).
     nr_faults: u32,
+    /// Zones that are `ImpOpen`, `ExpOpen` or `Closed`.
+    nr_active: u32,
 }
 
 impl<S: DerefMut<Target = [ZoneMeta]>> Zones<S> {
@@ -231,6 +248,7 @@ impl<S: DerefMut<Target = [ZoneMeta]>> Zones<S> {
             lru_tail: NIL,
             nr_open: 0,
             nr_faults: 0,
+            nr_active: 0,
         })
     }
 
@@ -274,6 +292,11 @@ impl<S: DerefMut<Target = [ZoneMeta]>> Zones<S> {
     /// Number of zones in a fault condition.
     pub(crate) fn nr_faults(&self) -> u32 {
         self.nr_faults
+    }
+
+    /// Number of active (open or closed) zones.
+    pub(crate) fn nr_active(&self) -> u32 {
+        self.nr_active
     }
 
     /// The report of zone `z`.
@@ -343,8 +366,9 @@ impl<S: DerefMut<Target = [ZoneMeta]>> Zones<S> {
     /// Sets sequential zone `z` from the length of its file re-read after an
     /// I/O error (in sectors, as checked by [`seq_file_sectors`]): 0 is
     /// `Empty`, the capacity is `Full`, anything else keeps an open zone
-    /// open and makes any other one `Closed`. Starts a new epoch; the stable
-    /// data cannot end past the new write pointer.
+    /// open and makes any other one `Closed`, even beyond the active-zone
+    /// limit (the file says so). Starts a new epoch; the stable data cannot
+    /// end past the new write pointer.
     /// A zone in a fault condition keeps it (its file no longer says where
     /// its write pointer is: it has none).
     pub(crate) fn set_written(&mut self, z: u32, sectors: u64) {
@@ -360,11 +384,10 @@ impl<S: DerefMut<Target = [ZoneMeta]>> Zones<S> {
         } else if sectors >= self.geo.zone_capacity_sectors {
             self.mark_full(z);
         } else {
-            let m = &mut self.meta[z as usize];
-            if !m.cond.is_open() {
-                m.cond = Cond::Closed;
+            if !self.cond(z).is_open() {
+                self.set_cond(z, Cond::Closed);
             }
-            m.wp = start + sectors;
+            self.meta[z as usize].wp = start + sectors;
         }
     }
 
@@ -388,18 +411,15 @@ impl<S: DerefMut<Target = [ZoneMeta]>> Zones<S> {
     /// Makes sequential zone `z` empty (after its file was truncated to 0).
     pub(crate) fn mark_empty(&mut self, z: u32) {
         self.lru_remove(z);
-        let start = self.start(z);
-        let m = &mut self.meta[z as usize];
-        m.cond = Cond::Empty;
-        m.wp = start;
+        self.set_cond(z, Cond::Empty);
+        self.meta[z as usize].wp = self.start(z);
     }
 
     /// Makes sequential zone `z` full (after its file reached the capacity).
     pub(crate) fn mark_full(&mut self, z: u32) {
         self.lru_remove(z);
-        let m = &mut self.meta[z as usize];
-        m.cond = Cond::Full;
-        m.wp = u64::MAX;
+        self.set_cond(z, Cond::Full);
+        self.meta[z as usize].wp = u64::MAX;
     }
 
     /// Accepts a regular write of `nr` sectors at `sector` into sequential
@@ -471,13 +491,12 @@ impl<S: DerefMut<Target = [ZoneMeta]>> Zones<S> {
             Cond::Closed => Ok(()),
             Cond::ImpOpen | Cond::ExpOpen => {
                 self.lru_remove(z);
-                let start = self.start(z);
-                let m = &mut self.meta[z as usize];
-                m.cond = if m.wp == start {
+                let cond = if self.wp(z) == self.start(z) {
                     Cond::Empty
                 } else {
                     Cond::Closed
                 };
+                self.set_cond(z, cond);
                 Ok(())
             }
             _ => Err(ZoneError::BadCondition(cond)),
@@ -532,9 +551,10 @@ impl<S: DerefMut<Target = [ZoneMeta]>> Zones<S> {
     }
 
     /// Puts sequential zone `z` in fault condition `fault` (as checked by
-    /// [`Self::fault_change`]): it gives back its open-zone resource, has no
-    /// write pointer, and starts a new epoch (appends assigned before it
-    /// fail). Its stable mark stays.
+    /// [`Self::fault_change`]): it gives back its open-zone and active-zone
+    /// resources (a faulty zone is neither open nor active), has no write
+    /// pointer, and starts a new epoch (appends assigned before it fail). Its
+    /// stable mark stays.
     pub(crate) fn set_fault(&mut self, z: u32, fault: Cond) {
         if !fault.is_fault() || self.is_conventional(z) {
             return;
@@ -556,41 +576,35 @@ impl<S: DerefMut<Target = [ZoneMeta]>> Zones<S> {
         self.reset_done(z);
     }
 
-    /// Sets the condition of zone `z`, counting the zones in a fault
-    /// condition.
-    fn set_cond(&mut self, z: u32, cond: Cond) {
-        let m = &mut self.meta[z as usize];
-        match (m.cond.is_fault(), cond.is_fault()) {
-            (false, true) => self.nr_faults += 1,
-            (true, false) => self.nr_faults -= 1,
-            _ => {}
-        }
-        m.cond = cond;
-    }
-
     /// Opens zone `z`: already open zones stay open (an explicit open makes
     /// them explicitly open) and move to the most recently used end; empty and
-    /// closed zones take an open-zone resource.
+    /// closed zones take an open-zone resource, and empty zones an
+    /// active-zone resource too (checked first: closing an implicitly open
+    /// zone to make room for the open would not free one).
     fn open_zone(&mut self, z: u32, explicit: bool) -> Result<(), ZoneError> {
         let cond = self.cond(z);
         match cond {
             Cond::ImpOpen | Cond::ExpOpen => {
                 if explicit {
-                    self.meta[z as usize].cond = Cond::ExpOpen;
+                    self.set_cond(z, Cond::ExpOpen);
                 }
                 self.lru_remove_link(z);
                 self.lru_push_tail(z);
                 Ok(())
             }
             Cond::Empty | Cond::Closed => {
+                if cond == Cond::Empty && !self.can_activate() {
+                    return Err(ZoneError::ActiveLimit);
+                }
                 if !self.can_open() && (explicit || !self.close_lru_implicit()) {
                     return Err(ZoneError::OpenLimit);
                 }
-                self.meta[z as usize].cond = if explicit {
+                let open = if explicit {
                     Cond::ExpOpen
                 } else {
                     Cond::ImpOpen
                 };
+                self.set_cond(z, open);
                 self.nr_open += 1;
                 self.lru_push_tail(z);
                 Ok(())
@@ -603,13 +617,31 @@ impl<S: DerefMut<Target = [ZoneMeta]>> Zones<S> {
         self.geo.max_open_zones == 0 || self.nr_open < self.geo.max_open_zones
     }
 
+    /// Whether one more zone may become active.
+    fn can_activate(&self) -> bool {
+        self.geo.max_active_zones == 0 || self.nr_active < self.geo.max_active_zones
+    }
+
+    /// Sets the condition of zone `z` and keeps the counts of active zones
+    /// and of zones in a fault condition. Every change of condition after
+    /// [`Self::new`] goes through here, so that a zone leaving a condition
+    /// always leaves its count (an open or closed zone made read-only or
+    /// offline is no longer active). The open-zone count goes with the LRU
+    /// (`lru_remove`, `open_zone`).
+    fn set_cond(&mut self, z: u32, cond: Cond) {
+        let old = self.meta[z as usize].cond;
+        self.nr_active = step(self.nr_active, old.is_active(), cond.is_active());
+        self.nr_faults = step(self.nr_faults, old.is_fault(), cond.is_fault());
+        self.meta[z as usize].cond = cond;
+    }
+
     /// Closes the least recently used implicitly open zone, if there is one.
     fn close_lru_implicit(&mut self) -> bool {
         let mut z = self.lru_head;
         while z != NIL {
             if self.cond(z) == Cond::ImpOpen {
                 self.lru_remove(z);
-                self.meta[z as usize].cond = Cond::Closed;
+                self.set_cond(z, Cond::Closed);
                 return true;
             }
             z = self.meta[z as usize].next;
@@ -665,6 +697,16 @@ impl<S: DerefMut<Target = [ZoneMeta]>> Zones<S> {
             meta: &self.meta,
             next: self.lru_head,
         }
+    }
+}
+
+/// A count of zones in some class after one zone went from a condition in
+/// the class (`was`) or not to one in it (`is`) or not.
+const fn step(count: u32, was: bool, is: bool) -> u32 {
+    match (was, is) {
+        (false, true) => count + 1,
+        (true, false) => count - 1,
+        _ => count,
     }
 }
 

@@ -84,8 +84,8 @@ impl Op {
 pub(crate) enum Queued {
     /// Start the request and run [`Driver::work`] for it on the workqueue.
     Work,
-    /// Fail it with an I/O error.
-    Fail,
+    /// Fail it with this error (turned into a block status).
+    Fail(Error),
     /// Fail it with an I/O error, without a kernel log line (device going away).
     FailQuietly,
 }
@@ -792,13 +792,11 @@ unsafe extern "C" fn queue_rq<T: Driver>(
             }
             0
         }
-        q => {
-            if matches!(q, Queued::FailQuietly) {
-                // SAFETY: the request is not started; blk-mq ends it with our status.
-                unsafe { (*rq).rq_flags |= 1 << bindings::rqf_flags___RQF_QUIET };
-            }
-            // SAFETY: plain conversion of an errno.
-            unsafe { bindings::errno_to_blk_status(EIO.to_errno()) }
+        Queued::Fail(e) => status_of(Err(e)),
+        Queued::FailQuietly => {
+            // SAFETY: the request is not started; blk-mq ends it with our status.
+            unsafe { (*rq).rq_flags |= 1 << bindings::rqf_flags___RQF_QUIET };
+            status_of(Err(EIO))
         }
     }
 }
@@ -848,6 +846,8 @@ pub(crate) struct DiskConfig {
     pub(crate) max_zone_append_sectors: u32,
     /// Open zone limit (0: none).
     pub(crate) max_open_zones: u32,
+    /// Active zone limit (0: none); at least `max_open_zones` when set.
+    pub(crate) max_active_zones: u32,
 }
 
 /// A live zoned gendisk whose queue data is a `T`. The disk holds a
@@ -891,6 +891,7 @@ impl<T: Driver> GenDisk<T> {
         lim.dma_alignment = cfg.dma_alignment;
         lim.max_hw_zone_append_sectors = cfg.max_zone_append_sectors;
         lim.max_open_zones = cfg.max_open_zones;
+        lim.max_active_zones = cfg.max_active_zones;
 
         let set = drv.tag_set().raw.get();
         let queuedata = Arc::as_ptr(&drv).cast_mut().cast::<c_void>();

@@ -179,6 +179,7 @@ fn c6_bare_add_gives_the_upstream_defaults() {
     assert!(!d.ordered_zone_append);
     assert!(!d.discard_write_cache);
     assert_eq!(d.max_open_zones, 0);
+    assert_eq!(d.max_active_zones, 0);
     assert_eq!(AddOptions::default(), d);
 }
 
@@ -315,6 +316,8 @@ fn c7_missing_value_is_einval() {
         b"add queue_depth=",
         b"add zone_append=",
         b"add max_open_zones=",
+        b"add max_active_zones=",
+        b"add max_active_zones",
         b"remove id=",
         b"remove id",
     ] {
@@ -348,7 +351,7 @@ fn every_option_is_parsed_into_its_field() {
     let o = add(
         b"add id=7,capacity_mb=4096,zone_size_mb=128,zone_capacity_mb=100,\
 conv_zones=3,base_dir=/tmp/zl,nr_queues=4,queue_depth=64,buffered_io,zone_append=0,\
-ordered_zone_append,discard_write_cache,max_open_zones=12\n",
+ordered_zone_append,discard_write_cache,max_open_zones=12,max_active_zones=14\n",
     );
     assert_eq!(
         o,
@@ -366,6 +369,7 @@ ordered_zone_append,discard_write_cache,max_open_zones=12\n",
             ordered_zone_append: true,
             discard_write_cache: true,
             max_open_zones: 12,
+            max_active_zones: 14,
         }
     );
     assert!(!o.ordered_zone_append_effective());
@@ -790,6 +794,7 @@ fn c25_remove_with_other_options_is_einval() {
         b"remove id=1,base_dir=/x",
         b"remove zone_append=1,id=1",
         b"remove id=1,max_open_zones=0",
+        b"remove id=1,max_active_zones=0",
         b"remove id=1,conv_zones=8",
         b"remove id=1,capacity_mb=16384",
     ] {
@@ -835,6 +840,7 @@ fn geometry_of_the_defaults() {
             zone_sectors: 524_288,
             zone_capacity_sectors: 524_288,
             max_open_zones: 0,
+            max_active_zones: 0,
         }
     );
     assert_eq!(g.capacity_sectors(), 16384 * 2048);
@@ -895,6 +901,92 @@ fn c16_max_open_zones_at_most_the_sequential_zones() {
     // The conv check comes first.
     let e = geo(b"add capacity_mb=1024,conv_zones=9,max_open_zones=99").unwrap_err();
     assert_eq!(e.msg, "invalid number of conventional zones");
+}
+
+// ---------------------------------------------------------------------------
+// max_active_zones (zloop_rs addition; the rules of null_blk)
+
+#[test]
+fn max_active_zones_is_a_decimal_uint_like_the_others() {
+    assert_eq!(add(b"add max_active_zones=12").max_active_zones, 12);
+    assert_eq!(add(b"add max_active_zones=012").max_active_zones, 12);
+    assert_eq!(add(b"add max_active_zones=0").max_active_zones, 0);
+    assert_eq!(
+        add(b"add max_active_zones=4294967295").max_active_zones,
+        u32::MAX
+    );
+    assert_eq!(
+        add(b"add max_active_zones=3,max_active_zones=5").max_active_zones,
+        5
+    );
+    for v in [
+        "0x10",
+        "08",
+        "-1",
+        "4294967296",
+        "1x",
+        "000000000000000000000012",
+    ] {
+        einval(format!("add max_active_zones={v}").as_bytes());
+    }
+    // the other options are read as before around it
+    let o = add(b"add max_open_zones=4,max_active_zones=6,conv_zones=0");
+    assert_eq!(
+        (o.max_open_zones, o.max_active_zones, o.conv_zones),
+        (4, 6, 0)
+    );
+}
+
+#[test]
+fn max_active_zones_below_the_sequential_zones_is_the_limit() {
+    // 64 zones, 8 conventional: 56 sequential
+    let g = geo(b"add max_active_zones=55").unwrap();
+    assert_eq!((g.max_active_zones, g.max_open_zones), (55, 0));
+    let g = geo(b"add max_active_zones=1,max_open_zones=0").unwrap();
+    assert_eq!((g.max_active_zones, g.max_open_zones), (1, 0));
+    let g = geo(b"add capacity_mb=1024,conv_zones=1,max_active_zones=2").unwrap();
+    assert_eq!((g.nr_zones, g.max_active_zones), (4, 2));
+}
+
+#[test]
+fn max_active_zones_of_at_least_the_sequential_zones_is_no_limit() {
+    for v in ["56", "57", "1000", "4294967295"] {
+        let g = geo(format!("add max_active_zones={v}").as_bytes()).unwrap();
+        assert_eq!(g.max_active_zones, 0, "max_active_zones={v}");
+    }
+    // and then it does not lower max_open_zones either
+    let g = geo(b"add max_active_zones=100,max_open_zones=56").unwrap();
+    assert_eq!((g.max_active_zones, g.max_open_zones), (0, 56));
+    let g = geo(b"add capacity_mb=1024,conv_zones=1,max_active_zones=3").unwrap();
+    assert_eq!(g.max_active_zones, 0);
+}
+
+#[test]
+fn max_open_zones_above_max_active_zones_is_lowered_to_it() {
+    let g = geo(b"add max_open_zones=12,max_active_zones=8").unwrap();
+    assert_eq!((g.max_open_zones, g.max_active_zones), (8, 8));
+    let g = geo(b"add max_open_zones=8,max_active_zones=8").unwrap();
+    assert_eq!((g.max_open_zones, g.max_active_zones), (8, 8));
+    let g = geo(b"add max_open_zones=4,max_active_zones=8").unwrap();
+    assert_eq!((g.max_open_zones, g.max_active_zones), (4, 8));
+    // the upstream check of max_open_zones still comes first
+    let e = geo(b"add max_open_zones=57,max_active_zones=8").unwrap_err();
+    assert_eq!(e.msg, "invalid maximum number of open zones");
+    // every accepted pair satisfies the block layer's rule
+    for open in 0..=56 {
+        for active in [0, 1, 2, 7, 55, 56, 57] {
+            let cmd = format!("add max_open_zones={open},max_active_zones={active}");
+            let g = geo(cmd.as_bytes()).unwrap();
+            assert!(g.max_active_zones < 56, "{cmd}");
+            assert!(
+                g.max_active_zones == 0 || g.max_open_zones <= g.max_active_zones,
+                "{cmd}"
+            );
+            if g.max_active_zones == 0 {
+                assert_eq!(g.max_open_zones, open, "{cmd}");
+            }
+        }
+    }
 }
 
 #[test]

@@ -123,6 +123,55 @@ fn max_open_zones_at_the_number_of_sequential_zones_is_no_limit() {
     }
 }
 
+/// `max_active_zones` (a zloop_rs addition) in effect: 0 without a limit
+/// and for a limit of at least the number of sequential zones; the open
+/// limit shown is the one left after it was lowered to the active one.
+/// The line has the option only when there is a limit.
+#[test]
+fn max_active_zones_in_effect_and_in_the_line() {
+    // 8 zones, 2 conventional: 6 sequential.
+    let g = "add capacity_mb=512,zone_size_mb=64,conv_zones=2";
+    for (given, open, active, open_shown) in [
+        ("", 0, 0, 0),
+        (",max_active_zones=0", 4, 0, 4),
+        (",max_active_zones=3", 0, 3, 0),
+        (",max_active_zones=3", 2, 3, 2),
+        (",max_active_zones=3", 5, 3, 3),
+        (",max_active_zones=3", 6, 3, 3),
+        (",max_active_zones=5", 5, 5, 5),
+        (",max_active_zones=6", 5, 0, 5),
+        (",max_active_zones=1000", 6, 0, 0),
+    ] {
+        let cmd = format!("{g},max_open_zones={open}{given}");
+        let o = effective(cmd.as_bytes(), 0);
+        assert_eq!(
+            value(&o, OptionKey::MaxActiveZones),
+            format!("{active}"),
+            "{cmd}"
+        );
+        assert_eq!(
+            value(&o, OptionKey::MaxOpenZones),
+            format!("{open_shown}"),
+            "{cmd}"
+        );
+        let l = line(&o);
+        if active == 0 {
+            assert!(!l.contains("max_active_zones"), "{cmd}: {l}");
+            assert!(
+                l.ends_with(&format!(",max_open_zones={open_shown}")),
+                "{cmd}: {l}"
+            );
+        } else {
+            assert!(
+                l.ends_with(&format!(
+                    ",max_open_zones={open_shown},max_active_zones={active}"
+                )),
+                "{cmd}: {l}"
+            );
+        }
+    }
+}
+
 #[test]
 fn ordered_zone_append_without_zone_append_is_not_in_effect() {
     let o = effective(b"add zone_append=0,ordered_zone_append", 0);
@@ -203,10 +252,11 @@ fn any_device() -> impl Strategy<Value = (AddOptions<'static>, Vec<u8>)> {
             1u32..20000,
             any::<[bool; 4]>(),
             any::<Option<u32>>(),
+            any::<u32>(),
         ),
         proptest::collection::vec(dir_byte, 1..64),
     )
-        .prop_map(|((zs, nz, cap, conv, moz), (nq, qd, f, id), dir)| {
+        .prop_map(|((zs, nz, cap, conv, moz), (nq, qd, f, id, maz), dir)| {
             let zone_size_mb = 1u32 << zs;
             let nr_zones = nz.max(2);
             let conv_zones = conv % nr_zones;
@@ -226,6 +276,13 @@ fn any_device() -> impl Strategy<Value = (AddOptions<'static>, Vec<u8>)> {
                 ordered_zone_append: f[2],
                 discard_write_cache: f[3],
                 max_open_zones: moz % (nr_seq + 1),
+                // 0 (none) half of the time, else up to one more than the
+                // sequential zones (at least as many: no limit).
+                max_active_zones: if maz % 2 == 0 {
+                    0
+                } else {
+                    maz / 2 % (nr_seq + 2)
+                },
             };
             (o, dir)
         })
@@ -259,9 +316,24 @@ proptest! {
         }
         prop_assert_eq!(geometry(&again).ok(), Some(want_geo));
         prop_assert_eq!(again.in_effect(&geo, id), shown);
-        // What a device enforces: zone append mode and the open limit.
+        // What a device enforces: zone append mode and the open and active
+        // limits (an open limit above the active one is the active one).
         prop_assert_eq!(again.ordered_zone_append_effective(), o.ordered_zone_append_effective());
         let limit = |m: u32| if m == 0 || m >= nr_seq { None } else { Some(m) };
-        prop_assert_eq!(limit(again.max_open_zones), limit(o.max_open_zones));
+        let active = limit(o.max_active_zones);
+        // (`geometry` lowers any open limit to the active one, also one of
+        // at least the number of sequential zones)
+        let open = match (o.max_open_zones, active) {
+            (0, _) => None,
+            (m, Some(a)) => Some(m.min(a)),
+            (m, None) => limit(m),
+        };
+        prop_assert_eq!(limit(again.max_active_zones), active);
+        prop_assert_eq!(limit(again.max_open_zones), open);
+        // Only a device with an active limit has the option in its line.
+        prop_assert_eq!(
+            cmd.0.windows(17).any(|w| w == b"max_active_zones="),
+            active.is_some()
+        );
     }
 }

@@ -16,6 +16,16 @@
 //!
 //! After every step, the condition and write pointer of every zone, the open
 //! count and the open-zone LRU list must match the model.
+//!
+//! The model also has the zloop_rs addition `max_active_zones` (ZNS/ZBC, as
+//! null_blk's `null_check_zone_resources()`): opening an empty zone, by a
+//! write, an append or an OPEN, fails while the active (open or closed) zones
+//! are at the limit, before the open limit is looked at. The active count
+//! must equal the number of open or closed zones after every step and never
+//! exceed the limit, except after a re-read (`SetWritten`, which follows the
+//! file), and no other operation may raise it above the limit. A read-only
+//! or offline zone is not active (null_blk finishes a zone before it takes a
+//! fault condition), so a fault on an open or closed zone frees its slot.
 
 use crate::options::Geometry;
 use crate::zone::{Cond, FaultChange, ZoneError, ZoneMeta, Zones};
@@ -60,7 +70,8 @@ enum Op {
     Fault { z: u32, offline: bool },
 }
 
-fn op() -> impl Strategy<Value = Op> {
+/// Operations; `SetWritten` only with `reread`.
+fn op(reread: bool) -> impl Strategy<Value = Op> {
     let z = 0u32..64;
     let n = 0u64..64;
     prop_oneof![
@@ -71,15 +82,31 @@ fn op() -> impl Strategy<Value = Op> {
         3 => z.clone().prop_map(|z| Op::Close { z }),
         1 => (z.clone(), any::<bool>()).prop_map(|(z, suspect)| Op::Reset { z, suspect }),
         1 => (z.clone(), any::<bool>()).prop_map(|(z, suspect)| Op::Finish { z, suspect }),
-        1 => (z.clone(), n).prop_map(|(z, sectors)| Op::SetWritten { z, sectors }),
+        1 => (z.clone(), n).prop_map(move |(z, sectors)| {
+            if reread {
+                Op::SetWritten { z, sectors }
+            } else {
+                Op::Close { z }
+            }
+        }),
         1 => (z, any::<bool>()).prop_map(|(z, offline)| Op::Fault { z, offline }),
     ]
 }
 
+/// Which limits a geometry has.
+#[derive(Clone, Copy, Debug)]
+enum Limits {
+    None,
+    Open,
+    /// An active limit, and an open limit of 0 (none) up to it.
+    Active,
+}
+
 /// A small geometry: 1 to 7 zones of 4 to 16 sectors, at least one
-/// sequential, capacity 1 to the zone size; `limited` picks a limit of 1 to
-/// the number of sequential zones, otherwise there is none.
-fn small_geometry(limited: bool) -> impl Strategy<Value = Geometry> {
+/// sequential, capacity 1 to the zone size, and limits of 1 to the number of
+/// sequential zones as `limits` says (an open limit at most the active one,
+/// as `geometry()` makes it).
+fn small_geometry(limits: Limits) -> impl Strategy<Value = Geometry> {
     (2u32..=4, 1u32..=7)
         .prop_flat_map(move |(shift, nr_zones)| {
             let zs = 1u64 << shift;
@@ -88,18 +115,29 @@ fn small_geometry(limited: bool) -> impl Strategy<Value = Geometry> {
                 Just(nr_zones),
                 0..nr_zones,
                 1..=zs,
-                if limited { 1u32..=7 } else { 0u32..=0 },
+                1u32..=7,
+                0u32..=7,
             )
         })
-        .prop_map(|(shift, nr_zones, conv, cap, max)| {
+        .prop_map(move |(shift, nr_zones, conv, cap, a, b)| {
             let nr_seq = nr_zones - conv;
+            let pick = |max: u32, v: u32| 1 + (v - 1) % max;
+            let (max_open_zones, max_active_zones) = match limits {
+                Limits::None => (0, 0),
+                Limits::Open => (pick(nr_seq, a), 0),
+                Limits::Active => {
+                    let active = pick(nr_seq, a);
+                    (if b == 0 { 0 } else { pick(active, b) }, active)
+                }
+            };
             Geometry {
                 nr_zones,
                 nr_conv_zones: conv,
                 zone_shift: shift,
                 zone_sectors: 1 << shift,
                 zone_capacity_sectors: cap,
-                max_open_zones: if max == 0 { 0 } else { 1 + (max - 1) % nr_seq },
+                max_open_zones,
+                max_active_zones,
             }
         })
 }
@@ -154,6 +192,16 @@ impl Model {
         self.wp[z as usize] = wp;
     }
 
+    /// Open and closed zones, counted.
+    fn nr_active(&self) -> usize {
+        self.cond.iter().filter(|c| c.is_active()).count()
+    }
+
+    /// null_check_active(): room for one more active zone.
+    fn can_activate(&self) -> bool {
+        self.geo.max_active_zones == 0 || self.nr_active() < self.geo.max_active_zones as usize
+    }
+
     /// zloop_can_open_zone()
     fn can_open(&self) -> bool {
         self.geo.max_open_zones == 0 || (self.lru.len() as u32) < self.geo.max_open_zones
@@ -205,6 +253,11 @@ impl Model {
                 Ok(())
             }
             Cond::Empty | Cond::Closed => {
+                // null_check_zone_resources(): an empty zone needs an active
+                // slot, checked before anything is closed for the open
+                if self.cond(z) == Cond::Empty && !self.can_activate() {
+                    return Err(ZoneError::ActiveLimit);
+                }
                 // zloop_open_closed_or_empty_zone()
                 let ok = if explicit {
                     self.can_open()
@@ -505,6 +558,13 @@ fn compare(d: &Dev, m: &Model) -> Result<(), String> {
     if g.max_open_zones != 0 && d.nr_open() > g.max_open_zones {
         return Err(format!("nr_open {} > limit", d.nr_open()));
     }
+    if d.nr_active() as usize != m.nr_active() {
+        return Err(format!(
+            "nr_active {} != open or closed zones {}",
+            d.nr_active(),
+            m.nr_active()
+        ));
+    }
     // The iterator must end: stop after more entries than zones.
     let lru: Vec<u32> = d.open_zones_lru().take(g.nr_zones as usize + 1).collect();
     let mut sorted = lru.clone();
@@ -524,13 +584,38 @@ fn compare(d: &Dev, m: &Model) -> Result<(), String> {
     Ok(())
 }
 
+/// The active limit: only a re-read may raise the count above it.
+fn check_active_limit(g: &Geometry, before: u32, after: u32, op: Op) -> Result<(), String> {
+    let limit = g.max_active_zones;
+    let reread = matches!(op, Op::SetWritten { .. });
+    if limit != 0 && !reread && after > before && after > limit {
+        return Err(format!("nr_active {before} -> {after} > limit {limit}"));
+    }
+    Ok(())
+}
+
 fn run(geo: Geometry, ops: &[Op]) -> Result<(), TestCaseError> {
-    let mut d: Dev = Zones::new(geo, vec![ZoneMeta::INIT; geo.nr_zones as usize]).unwrap();
-    let mut m = Model::new(geo);
+    let d: Dev = Zones::new(geo, vec![ZoneMeta::INIT; geo.nr_zones as usize]).unwrap();
+    run_on(d, Model::new(geo), ops)
+}
+
+fn run_on(mut d: Dev, mut m: Model, ops: &[Op]) -> Result<(), TestCaseError> {
+    let geo = m.geo;
     compare(&d, &m).map_err(TestCaseError::fail)?;
+    let mut reread = false;
     for (i, &op) in ops.iter().enumerate() {
+        let before = d.nr_active();
         step(&mut d, &mut m, op).map_err(|e| TestCaseError::fail(format!("step {i}: {e}")))?;
         compare(&d, &m).map_err(|e| TestCaseError::fail(format!("after step {i} {op:?}: {e}")))?;
+        check_active_limit(&geo, before, d.nr_active(), op)
+            .map_err(|e| TestCaseError::fail(format!("after step {i} {op:?}: {e}")))?;
+        reread |= matches!(op, Op::SetWritten { .. });
+        if !reread && geo.max_active_zones != 0 && d.nr_active() > geo.max_active_zones {
+            return Err(TestCaseError::fail(format!(
+                "after step {i} {op:?}: nr_active {} > limit without a re-read",
+                d.nr_active()
+            )));
+        }
     }
     Ok(())
 }
@@ -540,17 +625,36 @@ proptest! {
 
     #[test]
     fn random_zone_ops_match_c_model_without_open_limit(
-        geo in small_geometry(false),
-        ops in proptest::collection::vec(op(), 1..64),
+        geo in small_geometry(Limits::None),
+        ops in proptest::collection::vec(op(true), 1..64),
     ) {
         run(geo, &ops)?;
     }
 
     #[test]
     fn random_zone_ops_match_c_model_with_open_limit(
-        geo in small_geometry(true),
-        ops in proptest::collection::vec(op(), 1..64),
+        geo in small_geometry(Limits::Open),
+        ops in proptest::collection::vec(op(true), 1..64),
     ) {
         run(geo, &ops)?;
+    }
+
+    #[test]
+    fn random_zone_ops_match_model_with_active_limit(
+        geo in small_geometry(Limits::Active),
+        ops in proptest::collection::vec(op(true), 1..64),
+    ) {
+        run(geo, &ops)?;
+    }
+
+    /// Without re-reads the active count never exceeds the limit.
+    #[test]
+    fn active_limit_holds_without_rereads(
+        geo in small_geometry(Limits::Active),
+        ops in proptest::collection::vec(op(false), 1..64),
+    ) {
+        run(geo, &ops)?;
+        let reread = ops.iter().any(|o| matches!(o, Op::SetWritten { .. }));
+        prop_assert!(!reread, "a re-read was generated");
     }
 }

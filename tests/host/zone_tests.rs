@@ -63,6 +63,7 @@ fn geo(nr_zones: u32, nr_conv_zones: u32, capacity: u64, max_open_zones: u32) ->
         zone_sectors: ZS,
         zone_capacity_sectors: capacity,
         max_open_zones,
+        max_active_zones: 0,
     }
 }
 
@@ -82,6 +83,14 @@ fn dev() -> Dev {
 /// Like [`dev`], with an open-zone limit.
 fn dev_limit(max_open: u32) -> Dev {
     make(geo(NR, CONV, ZS, max_open))
+}
+
+/// Like [`dev`], with an active-zone limit and an open-zone limit (0: none).
+fn dev_active(max_active: u32, max_open: u32) -> Dev {
+    make(Geometry {
+        max_active_zones: max_active,
+        ..geo(NR, CONV, ZS, max_open)
+    })
 }
 
 fn start(z: u32) -> u64 {
@@ -113,6 +122,17 @@ fn snapshot(d: &Dev) -> (Vec<(Cond, u64)>, Vec<u32>, u32) {
 #[track_caller]
 fn check(d: &Dev) {
     let g = *d.geometry();
+    check_counts(d);
+    if g.max_active_zones != 0 {
+        assert!(d.nr_active() <= g.max_active_zones, "active limit exceeded");
+    }
+}
+
+/// [`check`] without the active-zone limit (which only a re-read after an
+/// I/O error may overstep).
+#[track_caller]
+fn check_counts(d: &Dev) {
+    let g = *d.geometry();
     let open: Vec<u32> = (0..g.nr_zones).filter(|&z| d.cond(z).is_open()).collect();
     assert_eq!(d.nr_open() as usize, open.len(), "nr_open vs open zones");
     if g.max_open_zones != 0 {
@@ -120,6 +140,8 @@ fn check(d: &Dev) {
     }
     let faults = (0..g.nr_zones).filter(|&z| d.cond(z).is_fault()).count();
     assert_eq!(d.nr_faults() as usize, faults, "nr_faults vs faulty zones");
+    let active = (0..g.nr_zones).filter(|&z| d.cond(z).is_active()).count();
+    assert_eq!(d.nr_active() as usize, active, "nr_active vs active zones");
     let l = lru(d);
     let mut sorted = l.clone();
     sorted.sort_unstable();
@@ -1683,4 +1705,219 @@ fn full_zone_fault_round_trip() {
     d.clear_fault(7);
     assert_eq!(state(&d, 7), (Cond::Empty, start(7)));
     check(&d);
+}
+
+// ---- max_active_zones (zloop_rs addition; ZNS/ZBC rules, as null_blk) ----
+
+/// Writes of `nr` sectors to each of `zones` (implicit opens).
+#[track_caller]
+fn write_each(d: &mut Dev, zones: &[u32], nr: u64) {
+    for &z in zones {
+        assert_eq!(write(d, z, nr), Ok(()), "write to zone {z}");
+        check(d);
+    }
+}
+
+#[test]
+fn active_count_follows_every_transition_without_a_limit() {
+    let mut d = dev();
+    write_each(&mut d, &[2, 3, 4], 1);
+    assert_eq!(d.nr_active(), 3);
+    d.close(2).unwrap();
+    assert_eq!(d.nr_active(), 3, "closed zones stay active");
+    d.open(5).unwrap();
+    assert_eq!(
+        d.nr_active(),
+        4,
+        "an explicit open of an empty zone activates it"
+    );
+    d.close(5).unwrap();
+    assert_eq!((d.cond(5), d.nr_active()), (Cond::Empty, 3));
+    write(&mut d, 3, ZS - 1).unwrap();
+    assert_eq!((d.cond(3), d.nr_active()), (Cond::Full, 2));
+    d.finish_done(4);
+    d.reset_done(2);
+    assert_eq!(d.nr_active(), 0);
+    check(&d);
+}
+
+#[test]
+fn write_or_append_to_an_empty_zone_at_the_active_limit_is_refused() {
+    let mut d = dev_active(2, 0);
+    write_each(&mut d, &[2, 3], 1);
+    let before = snapshot(&d);
+    assert_eq!(write(&mut d, 4, 1), Err(ZoneError::ActiveLimit));
+    assert_eq!(d.prep_append(4, 1), Err(ZoneError::ActiveLimit));
+    assert_eq!(d.open(4), Err(ZoneError::ActiveLimit));
+    assert_eq!(snapshot(&d), before, "a refused operation changes nothing");
+    // zones already active take more data
+    write_each(&mut d, &[2, 3], 2);
+    assert_eq!(d.prep_append(2, 1), Ok(start(2) + 3));
+    check(&d);
+}
+
+#[test]
+fn closed_zones_count_and_can_be_reopened_at_the_active_limit() {
+    let mut d = dev_active(2, 0);
+    write_each(&mut d, &[2, 3], 1);
+    d.close(2).unwrap();
+    d.close(3).unwrap();
+    assert_eq!(d.nr_open(), 0);
+    assert_eq!(d.nr_active(), 2);
+    assert_eq!(write(&mut d, 4, 1), Err(ZoneError::ActiveLimit));
+    assert_eq!(d.open(4), Err(ZoneError::ActiveLimit));
+    // a closed zone is active already: opening it needs no new resource
+    assert_eq!(d.open(2), Ok(()));
+    assert_eq!(write(&mut d, 3, 1), Ok(()));
+    assert_eq!(
+        (d.cond(2), d.cond(3), d.nr_active()),
+        (Cond::ExpOpen, Cond::ImpOpen, 2)
+    );
+    check(&d);
+}
+
+#[test]
+fn finish_reset_and_filling_write_free_an_active_slot() {
+    let mut d = dev_active(1, 0);
+    write_each(&mut d, &[2], 1);
+    assert_eq!(write(&mut d, 3, 1), Err(ZoneError::ActiveLimit));
+    // finish
+    d.finish_done(2);
+    assert_eq!(d.nr_active(), 0);
+    write_each(&mut d, &[3], 1);
+    // reset
+    assert_eq!(write(&mut d, 4, 1), Err(ZoneError::ActiveLimit));
+    d.reset_done(3);
+    write_each(&mut d, &[4], 1);
+    // a write to the capacity
+    assert_eq!(d.prep_append(5, 1), Err(ZoneError::ActiveLimit));
+    write_each(&mut d, &[4], ZS - 1);
+    assert_eq!(d.cond(4), Cond::Full);
+    assert_eq!(d.prep_append(5, 1), Ok(start(5)));
+    check(&d);
+}
+
+#[test]
+fn closing_an_explicitly_opened_empty_zone_frees_its_slot() {
+    let mut d = dev_active(1, 0);
+    d.open(2).unwrap();
+    assert_eq!(d.nr_active(), 1);
+    assert_eq!(d.open(3), Err(ZoneError::ActiveLimit));
+    d.close(2).unwrap();
+    assert_eq!((d.cond(2), d.nr_active()), (Cond::Empty, 0));
+    assert_eq!(d.open(3), Ok(()));
+    check(&d);
+}
+
+#[test]
+fn finish_of_an_empty_zone_needs_no_active_slot() {
+    let mut d = dev_active(1, 0);
+    write_each(&mut d, &[2], 1);
+    assert_eq!(d.finish_needed(3, false), Ok(true));
+    d.finish_done(3);
+    assert_eq!((d.cond(3), d.nr_active()), (Cond::Full, 1));
+    check(&d);
+}
+
+/// With both limits, an implicit open at the open limit still closes the
+/// least recently used implicitly open zone, but only when the zone to open
+/// needs no new active slot or one is free: closing a zone keeps it active.
+#[test]
+fn open_limit_and_active_limit_together() {
+    let mut d = dev_active(3, 2);
+    write_each(&mut d, &[2, 3], 1);
+    // open limit reached, active slot free: zone 2 is closed to make room
+    write_each(&mut d, &[4], 1);
+    assert_eq!(
+        (d.cond(2), d.nr_open(), d.nr_active()),
+        (Cond::Closed, 2, 3)
+    );
+    assert_eq!(lru(&d), [3, 4]);
+    // active limit reached: nothing is closed, the write is refused
+    let before = snapshot(&d);
+    assert_eq!(write(&mut d, 5, 1), Err(ZoneError::ActiveLimit));
+    assert_eq!(
+        d.open(5),
+        Err(ZoneError::ActiveLimit),
+        "active is checked first"
+    );
+    assert_eq!(snapshot(&d), before);
+    // a closed zone may still be written: zone 3 is closed for it
+    write_each(&mut d, &[2], 1);
+    assert_eq!((d.cond(3), d.cond(2)), (Cond::Closed, Cond::ImpOpen));
+    assert_eq!(lru(&d), [4, 2]);
+    // an explicit open at the open limit fails as before (open resource)
+    assert_eq!(d.open(3), Err(ZoneError::OpenLimit));
+    check(&d);
+}
+
+/// Without `max_active_zones` (0) nothing changes: the open-limit tests
+/// above run with it, and an active count beyond any number is fine.
+#[test]
+fn no_active_limit_allows_every_sequential_zone_to_be_active() {
+    let mut d = make(geo(16, 1, ZS, 2));
+    for z in 1..16 {
+        assert_eq!(write(&mut d, z, 1), Ok(()));
+    }
+    assert_eq!((d.nr_open(), d.nr_active()), (2, 15));
+    check(&d);
+}
+
+/// A re-read after an I/O error says what the file holds, even beyond the
+/// limit; opening an empty zone then waits until enough zones left.
+#[test]
+fn reread_may_overstep_the_active_limit_and_opens_wait() {
+    let mut d = dev_active(1, 0);
+    write_each(&mut d, &[2], ZS); // full: not active
+    write_each(&mut d, &[3], 1);
+    d.set_written(2, 5); // the last write to zone 2 failed after all
+    assert_eq!((d.cond(2), d.nr_active()), (Cond::Closed, 2));
+    check_counts(&d);
+    assert_eq!(write(&mut d, 4, 1), Err(ZoneError::ActiveLimit));
+    assert_eq!(write(&mut d, 2, 1), Ok(()), "active zones still take data");
+    d.reset_done(3);
+    assert_eq!(d.nr_active(), 1);
+    assert_eq!(
+        write(&mut d, 4, 1),
+        Err(ZoneError::ActiveLimit),
+        "still at the limit"
+    );
+    d.finish_done(2);
+    write_each(&mut d, &[4], 1);
+    check(&d);
+}
+
+/// What `add` finds: every zone neither empty nor full is active (closed),
+/// which the device compares with the limit before it accepts a restore.
+#[test]
+fn restored_zones_count_as_active() {
+    let mut d = dev_active(2, 0);
+    d.restore(2, 3);
+    d.restore(3, 0);
+    d.restore(4, ZS);
+    d.restore(5, 1);
+    assert_eq!(d.nr_active(), 2);
+    d.restore(6, 2);
+    assert_eq!(d.nr_active(), 3, "restore does not enforce the limit");
+    check_counts(&d);
+}
+
+#[test]
+fn geometry_with_max_active_zones_builds_limited_zones() {
+    let opts = AddOptions {
+        capacity_mb: 64,
+        zone_size_mb: 8,
+        conv_zones: 2,
+        max_open_zones: 5,
+        max_active_zones: 2,
+        ..AddOptions::DEFAULT
+    };
+    let g = geometry(&opts).expect("valid options");
+    assert_eq!((g.max_open_zones, g.max_active_zones), (2, 2));
+    let zs = 8 * 2048;
+    let mut d = Zones::new(g, vec![ZoneMeta::INIT; g.nr_zones as usize]).expect("length");
+    assert_eq!(d.prep_write(2, 2 * zs, 8), Ok(()));
+    assert_eq!(d.open(3), Ok(()));
+    assert_eq!(d.open(4), Err(ZoneError::ActiveLimit));
+    assert_eq!(d.prep_append(5, 8), Err(ZoneError::ActiveLimit));
 }
