@@ -49,6 +49,7 @@ attribute_group!(pub(crate) static VIEW: AttributeGroup<Device> = c"zloop", [
     Attribute::read_only(c"ordered_zone_append", |d, p| option(d, p, K::OrderedZoneAppend)),
     Attribute::read_only(c"discard_write_cache", |d, p| option(d, p, K::DiscardWriteCache)),
     Attribute::read_only(c"max_open_zones", |d, p| option(d, p, K::MaxOpenZones)),
+    Attribute::read_only(c"max_active_zones", |d, p| option(d, p, K::MaxActiveZones)),
     Attribute::read_only(c"options", options),
     Attribute::read_only(c"reads", |d, p| count(p, &d.counters().reads)),
     Attribute::read_only(c"writes", |d, p| count(p, &d.counters().writes)),

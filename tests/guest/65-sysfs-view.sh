@@ -11,7 +11,7 @@ D=/dev/zloop0
 V=/sys/block/zloop0/zloop
 G="capacity_mb=512,zone_size_mb=64,conv_zones=2"
 
-OPTION_FILES="id base_dir capacity_mb zone_size_mb zone_capacity_mb conv_zones nr_queues queue_depth buffered_io zone_append ordered_zone_append discard_write_cache max_open_zones"
+OPTION_FILES="id base_dir capacity_mb zone_size_mb zone_capacity_mb conv_zones nr_queues queue_depth buffered_io zone_append ordered_zone_append discard_write_cache max_open_zones max_active_zones"
 COUNTERS="reads writes zone_appends flushes zone_resets zone_finishes zone_opens zone_closes io_errors wp_resyncs"
 # every file of the directory (one more option or counter: one more word)
 VIEW_FILES="$OPTION_FILES nr_zones options $COUNTERS"
@@ -73,7 +73,7 @@ test_files_of_a_default_device() {
         "files of $V"
     expect_attrs id=0 base_dir=/var/local/zloop capacity_mb=16384 zone_size_mb=256 \
         zone_capacity_mb=256 conv_zones=8 nr_zones=64 nr_queues=1 queue_depth=128 buffered_io=0 \
-        zone_append=1 ordered_zone_append=0 discard_write_cache=0 max_open_zones=0
+        zone_append=1 ordered_zone_append=0 discard_write_cache=0 max_open_zones=0 max_active_zones=0
     expect_attrs "options=id=0,capacity_mb=16384,zone_size_mb=256,zone_capacity_mb=256,conv_zones=8,base_dir=/var/local/zloop,nr_queues=1,queue_depth=128,zone_append=1,max_open_zones=0"
     local c
     for c in $COUNTERS; do
@@ -96,7 +96,7 @@ test_files_of_explicit_options() {
     wait_for /dev/zloop3
     V=/sys/block/zloop3/zloop expect_attrs id=3 base_dir="$BASE/other" capacity_mb=1024 \
         zone_size_mb=64 zone_capacity_mb=48 conv_zones=3 nr_zones=16 nr_queues=$q queue_depth=64 \
-        buffered_io=1 zone_append=1 ordered_zone_append=1 discard_write_cache=1 max_open_zones=5 \
+        buffered_io=1 zone_append=1 ordered_zone_append=1 discard_write_cache=1 max_open_zones=5 max_active_zones=0 \
         "options=id=3,capacity_mb=1024,zone_size_mb=64,zone_capacity_mb=48,conv_zones=3,base_dir=$BASE/other,nr_queues=$q,queue_depth=64,buffered_io,zone_append=1,ordered_zone_append,discard_write_cache,max_open_zones=5"
     dev_remove 3
 }
@@ -124,6 +124,61 @@ test_max_open_zones_in_effect() {
         [[ $(attr options) == *",max_open_zones=$want" ]] || fail "options for $m: $(attr options)"
         dev_remove 0
     done
+}
+
+# max_active_zones (a zloop_rs addition, 64-active-zones) in effect: the
+# queue limit the block layer got, 0 without a limit and for one of at least
+# the sequential zones; max_open_zones shows the open limit after it was
+# lowered to the active one. The options line has the option only with a
+# limit, and recreates that limit.
+test_max_active_zones_in_effect() {
+    load_rs
+    local spec open active q
+    # 8 zones, 6 sequential: OPEN,ACTIVE given -> shown
+    for spec in "0 0 0 0" "4 0 4 0" "0 3 0 3" "2 3 2 3" "5 3 3 3" "6 3 3 3" "5 6 5 0" "6 9 0 0"; do
+        read -r open active <<< "$spec"
+        rm -rf "${BASE:?}/0"
+        dev_add 0 "$G,max_open_zones=$open,max_active_zones=$active"
+        q=$(cat /sys/block/zloop0/queue/max_open_zones)/$(cat /sys/block/zloop0/queue/max_active_zones)
+        expect_eq "$(attr max_open_zones)/$(attr max_active_zones)" "$q"             "max_open_zones/max_active_zones against the queue limits for $spec"
+        expect_eq "$q" "$(cut -d' ' -f3 <<< "$spec")/$(cut -d' ' -f4 <<< "$spec")" "queue limits for $spec"
+        if [[ $(attr max_active_zones) == 0 ]]; then
+            [[ $(attr options) == *",max_open_zones=$(attr max_open_zones)" ]] \
+                || fail "options for $spec: $(attr options)"
+        else
+            [[ $(attr options) == *",max_open_zones=$(attr max_open_zones),max_active_zones=$(attr max_active_zones)" ]] \
+                || fail "options for $spec: $(attr options)"
+        fi
+        dev_remove 0
+    done
+}
+
+# A line with max_active_zones recreates the limit on zloop_rs; it is for
+# zloop_rs only: the C zloop refuses it (EINVAL), and takes the line of the
+# same device without the limit.
+test_options_line_with_max_active_zones_is_zloop_rs_only() {
+    load_rs
+    dev_add 0 "$G,max_active_zones=2"
+    local opts before
+    opts=$(attr options)
+    before=$(all_values)
+    [[ $opts == *",max_active_zones=2" ]] || fail "options: $opts"
+    pw_ok $D $((2 * ZB)) $K64 1
+    pw_ok $D $((3 * ZB)) $K64 2
+    dev_remove 0
+    ctl_ok "add $opts"
+    wait_for $D
+    expect_eq "$(all_values)" "$before" "files after the re-add from the options line"
+    expect_eq "$(cat /sys/block/zloop0/queue/max_active_zones)" 2 "queue max_active_zones after the re-add"
+    expect_eq "$(pw $D $((4 * ZB)) $K64 3)" EOVERFLOW "a third active zone after the re-add"
+    dev_remove 0
+    load_c
+    ctl_err EINVAL "add $opts"
+    ctl_ok "add ${opts%,max_active_zones=2}"
+    wait_for $D
+    pr_ok $D $((2 * ZB)) $K64 1
+    pr_ok $D $((3 * ZB)) $K64 2
+    dev_remove 0
 }
 
 # What the tag set got: blk-mq caps the depth at 10240, the driver the
