@@ -409,6 +409,78 @@ test_c_zloop_readds_a_directory_made_with_max_active_zones() {
     expect_zone $D 9 $EMPTY 0
 }
 
+# ---- fault injection (66-fault-injection) ------------------------------------
+
+FI=/sys/block/zloop0/zloop
+RO=13 OFFLINE=15 # BLK_ZONE_COND_READONLY, BLK_ZONE_COND_OFFLINE
+# fault FILE ZONE: write the first sector of ZONE to zone_offline or zone_readonly
+fault() { local r; r=$(zctl write "$FI/$1" $(($2 * ZS))); [[ $r == OK ]] || fail "echo zone $2 > $1: $r"; }
+
+# A zone set offline or read-only is no longer active: at the limit, the
+# slot it held takes another zone. Clearing the fault makes it empty, and
+# opening it again needs a slot like any empty zone.
+test_offline_or_readonly_zone_frees_its_active_slot() {
+    load_rs
+    local file cond
+    for file in zone_offline zone_readonly; do
+        cond=$([[ $file == zone_offline ]] && echo $OFFLINE || echo $RO)
+        rm -rf "${BASE:?}/0"
+        dev_add 0 "$GEOM,max_active_zones=2"
+        wz_ok 2
+        wz_ok 3
+        zop_ok close $D 3                            # closed: active too
+        wz_err EOVERFLOW 4
+        expect_zone $D 4 $EMPTY 0
+        fault $file 3
+        expect_zone $D 3 $cond -1
+        expect_eq "$(nr_active)" 1 "active zones after $file of a closed zone"
+        wz_ok 4
+        zop_err EOVERFLOW open $D 5
+        fault $file 2                                # the open one
+        expect_zone $D 2 $cond -1
+        zop_ok open $D 5
+        expect_eq "$(nr_active)" 2 "active zones ($file)"
+        fault $file 2                                # cleared: empty, not active
+        expect_zone $D 2 $EMPTY 0
+        # the block layer's write plug still has the old write pointer of
+        # the zone (zloop_rs.rst section 9): a reset (no slot needed) sets it
+        zop_ok reset $D 2
+        wz_err EOVERFLOW 2
+        expect_zone $D 2 $EMPTY 0
+        zop_ok finish $D 4                           # a slot again
+        wz_ok 2
+        rz_ok 2 64
+        dev_remove 0
+    done
+}
+
+# add restores a zone with a recorded fault from its file first and then
+# gives it its condition: the restore check counts active zones after that,
+# so a partially written zone that is offline or read-only is not counted.
+test_restore_counts_after_the_recorded_faults() {
+    load_rs
+    dev_add 0 "$GEOM"
+    for z in 2 3 4 5; do wz_ok $z; done
+    fault zone_readonly 4
+    fault zone_offline 5
+    dev_remove 0
+    dmesg_mark
+    ctl_err EINVAL "add id=0,$GEOM,max_active_zones=1"
+    klog_has 'zloop0: 2 zones are partially written, more than max_active_zones=1$' \
+        || fail "no refusal line counting the 2 zones without a fault"
+    dev_add 0 "$GEOM,max_active_zones=2"
+    expect_zone $D 2 $CLOSED 128
+    expect_zone $D 3 $CLOSED 128
+    expect_zone $D 4 $RO -1
+    expect_zone $D 5 $OFFLINE -1
+    rz_ok 4 64                                   # read-only: its data reads back
+    wz_err EOVERFLOW 6
+    expect_zone $D 6 $EMPTY 0
+    zop_ok reset $D 3
+    wz_ok 6
+    dev_remove 0
+}
+
 # ---- consumers ----------------------------------------------------------------
 
 # fio_zbd NAME ARGS...: a zbd-mode fio job with crc32c verification must pass.

@@ -1921,3 +1921,76 @@ fn geometry_with_max_active_zones_builds_limited_zones() {
     assert_eq!(d.open(4), Err(ZoneError::ActiveLimit));
     assert_eq!(d.prep_append(5, 8), Err(ZoneError::ActiveLimit));
 }
+
+// ---- faults and the active-zone limit together ----
+
+/// A fault set on an open or closed zone takes it out of the active zones
+/// (one count, kept by one `set_cond`): at the limit, the slot it gave back
+/// lets an empty zone open. The faulty zone itself cannot be opened
+/// (`BadCondition`, not `ActiveLimit`).
+#[test]
+fn fault_on_an_active_zone_frees_its_active_slot() {
+    for fault in [Cond::ReadOnly, Cond::Offline] {
+        for close in [false, true] {
+            let mut d = dev_active(2, 0);
+            write_each(&mut d, &[2, 3], 1);
+            if close {
+                d.close(2).unwrap();
+            }
+            assert_eq!(d.open(4), Err(ZoneError::ActiveLimit));
+            d.set_fault(2, fault);
+            check(&d);
+            assert_eq!((d.nr_active(), d.nr_faults()), (1, 1));
+            assert_eq!(d.open(2), Err(ZoneError::BadCondition(fault)));
+            assert_eq!(d.open(4), Ok(()));
+            assert_eq!(d.nr_active(), 2);
+            // at the limit again: clearing the fault makes the zone empty,
+            // not active, and opening it is refused for want of a slot
+            d.clear_fault(2);
+            assert_eq!(
+                (d.cond(2), d.nr_active(), d.nr_faults()),
+                (Cond::Empty, 2, 0)
+            );
+            assert_eq!(write(&mut d, 2, 1), Err(ZoneError::ActiveLimit));
+            check(&d);
+        }
+    }
+}
+
+/// Changing a fault to the other one, or setting one on an empty or full
+/// zone, leaves the active count alone.
+#[test]
+fn faults_on_inactive_zones_keep_the_active_count() {
+    let mut d = dev_active(2, 0);
+    write_each(&mut d, &[2], 1);
+    write_each(&mut d, &[3], ZS);
+    d.set_fault(3, Cond::Offline);
+    d.set_fault(4, Cond::ReadOnly);
+    assert_eq!((d.nr_active(), d.nr_faults()), (1, 2));
+    d.set_fault(4, Cond::Offline);
+    assert_eq!((d.nr_active(), d.nr_faults()), (1, 2));
+    d.clear_fault(3);
+    assert_eq!((d.nr_active(), d.nr_faults()), (1, 1));
+    check(&d);
+}
+
+/// What `add` does with a zone file that records a fault: the zone is first
+/// restored from the file size (closed when partially written) and then
+/// marked faulty. Counted after that, faulty zones are not active: a
+/// directory with more partially written zones than the limit is accepted
+/// when the extra ones are read-only or offline.
+#[test]
+fn restored_then_faulted_zones_are_not_active() {
+    let mut d = dev_active(1, 0);
+    d.restore(2, 3);
+    d.restore(3, 5);
+    d.restore(4, 7);
+    assert_eq!(d.nr_active(), 3);
+    d.set_fault(3, Cond::ReadOnly);
+    d.set_fault(4, Cond::Offline);
+    assert_eq!((d.nr_active(), d.nr_faults()), (1, 2));
+    check(&d);
+    assert_eq!(write(&mut d, 2, 1), Ok(()));
+    assert_eq!(write(&mut d, 5, 1), Err(ZoneError::ActiveLimit));
+    check(&d);
+}
