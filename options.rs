@@ -64,9 +64,15 @@ pub(crate) enum OptionKey {
 }
 
 impl OptionKey {
-    /// The option's bit in the mask of options seen (upstream `ZLOOP_OPT_*`).
-    const fn mask(self) -> u32 {
+    /// The option's bit in the mask of options seen (upstream `ZLOOP_OPT_*`)
+    /// and in [`AddOptions::given`].
+    pub(crate) const fn mask(self) -> u32 {
         1 << self as u32
+    }
+
+    /// The option's name, as written before `=`.
+    pub(crate) const fn name(self) -> &'static str {
+        OPTIONS[self as usize].name
     }
 }
 
@@ -217,6 +223,9 @@ pub(crate) struct AddOptions<'a> {
     pub(crate) discard_write_cache: bool,
     /// Limit on open sequential zones; 0 means no limit.
     pub(crate) max_open_zones: u32,
+    /// The [`OptionKey::mask`] bits of the options the command gave; the
+    /// others have their default value.
+    pub(crate) given: u32,
 }
 
 impl AddOptions<'static> {
@@ -235,6 +244,7 @@ impl AddOptions<'static> {
         ordered_zone_append: false,
         discard_write_cache: false,
         max_open_zones: 0,
+        given: 0,
     };
 }
 
@@ -249,6 +259,52 @@ impl AddOptions<'_> {
     /// `ordered_zone_append` when `zone_append` is off.
     pub(crate) const fn ordered_zone_append_effective(&self) -> bool {
         self.zone_append && self.ordered_zone_append
+    }
+
+    /// Whether the command gave option `key` (even with its default value).
+    pub(crate) const fn is_given(&self, key: OptionKey) -> bool {
+        self.given & key.mask() != 0
+    }
+
+    /// The value of option `key` as a number: a flag (and `zone_append`) is
+    /// 0 or 1. `None` for `id` and `base_dir`.
+    pub(crate) fn value(&self, key: OptionKey) -> Option<u32> {
+        use OptionKey as K;
+        Some(match key {
+            K::Id | K::BaseDir => return None,
+            K::CapacityMb => self.capacity_mb,
+            K::ZoneSizeMb => self.zone_size_mb,
+            K::ZoneCapacityMb => self.zone_capacity_mb,
+            K::ConvZones => self.conv_zones,
+            K::NrQueues => self.nr_queues,
+            K::QueueDepth => self.queue_depth,
+            K::BufferedIo => u32::from(self.buffered_io),
+            K::ZoneAppend => u32::from(self.zone_append),
+            K::OrderedZoneAppend => u32::from(self.ordered_zone_append),
+            K::DiscardWriteCache => u32::from(self.discard_write_cache),
+            K::MaxOpenZones => self.max_open_zones,
+        })
+    }
+
+    /// Sets option `key` to `v`, a number as [`AddOptions::value`] gives
+    /// it (a flag is on unless `v` is 0); does nothing for `id` and
+    /// `base_dir`. No check: [`geometry`] makes them.
+    pub(crate) fn set_value(&mut self, key: OptionKey, v: u32) {
+        use OptionKey as K;
+        match key {
+            K::Id | K::BaseDir => {}
+            K::CapacityMb => self.capacity_mb = v,
+            K::ZoneSizeMb => self.zone_size_mb = v,
+            K::ZoneCapacityMb => self.zone_capacity_mb = v,
+            K::ConvZones => self.conv_zones = v,
+            K::NrQueues => self.nr_queues = v,
+            K::QueueDepth => self.queue_depth = v,
+            K::BufferedIo => self.buffered_io = v != 0,
+            K::ZoneAppend => self.zone_append = v != 0,
+            K::OrderedZoneAppend => self.ordered_zone_append = v != 0,
+            K::DiscardWriteCache => self.discard_write_cache = v != 0,
+            K::MaxOpenZones => self.max_open_zones = v,
+        }
     }
 }
 
@@ -336,6 +392,7 @@ impl<'a> Parsed<'a> {
     fn into_add(self) -> AddOptions<'a> {
         AddOptions {
             id: u32::try_from(self.id).ok(),
+            given: self.mask,
             ..self.opts
         }
     }

@@ -15,6 +15,9 @@ pub mod options;
 #[path = "../../zone.rs"]
 pub mod zone;
 
+#[path = "../../description.rs"]
+pub mod description;
+
 #[cfg(test)]
 mod tests;
 
@@ -32,3 +35,6 @@ mod zone_tests;
 
 #[cfg(test)]
 mod zone_proptest;
+
+#[cfg(test)]
+mod description_tests;
