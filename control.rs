@@ -24,6 +24,7 @@ use kernel::{
 };
 
 use crate::{
+    descfile::describe,
     device::Device,
     hooks,
     kapi::{self, blk::GenDisk, global, misc::OwnedMiscRegistration, module::ModuleRef},
@@ -88,13 +89,24 @@ fn parse_error(e: ParseError) -> Error {
     }
 }
 
-/// `add`: create (or restore) a device.
-fn add(mut opts: AddOptions<'_>) -> Result {
-    let geo = geometry(&opts).map_err(parse_error)?;
-    opts.nr_queues = opts.nr_queues.min(kapi::online_cpus());
+/// `add`: create (or restore) a device. The description file of its
+/// directory completes the command's options (`descfile::describe`): for
+/// an `add` with an id before anything else, so that the options are
+/// checked as upstream checks a command (without a description, exactly
+/// so); for one without an id once its id is chosen.
+fn add(cmd: AddOptions<'_>) -> Result {
+    let early = cmd.id.map(|id| describe(&cmd, id)).transpose()?;
+    geometry(early.as_ref().map_or(&cmd, |d| &d.opts)).map_err(parse_error)?;
     let module = ModuleRef::try_get()?;
-    let id = global::devices()?.reserve(opts.id)?;
-    let made = Device::create(&opts, geo, id, crate::prealloc_mb()).and_then(|(dev, new)| {
+    let id = global::devices()?.reserve(cmd.id)?;
+    let desc = match early {
+        Some(desc) => desc,
+        None => describe(&cmd, id.id())?,
+    };
+    let geo = geometry(&desc.opts).map_err(parse_error)?;
+    let mut opts = desc.opts;
+    opts.nr_queues = opts.nr_queues.min(kapi::online_cpus());
+    let made = Device::create(&opts, geo, id, crate::prealloc_mb(), desc).and_then(|(dev, new)| {
         match Device::add_disk(&dev) {
             Ok(disk) => {
                 new.keep();

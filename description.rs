@@ -198,20 +198,20 @@ const fn bad<'a>(line: usize, msg: &'static str, text: &'a [u8]) -> FileError<'a
 /// ([`geometry`]).
 pub(crate) fn parse(text: &[u8]) -> Result<AddOptions<'static>, FileError<'_>> {
     if text.is_empty() {
-        return Err(bad(0, "is empty", b""));
+        return Err(bad(0, "empty file", b""));
     }
     if text.len() > MAX_LEN {
-        return Err(bad(0, "is too large to be a description", b""));
+        return Err(bad(0, "too large to be a description", b""));
     }
     let Some(body) = text.strip_suffix(b"\n") else {
-        return Err(bad(0, "is truncated: no newline at its end", b""));
+        return Err(bad(0, "truncated: no newline at the end", b""));
     };
     let mut lines = body.split(|&b| b == b'\n').enumerate();
     let first = lines.next().map_or(&b""[..], |(_, l)| l);
     match split_line(first) {
         Some((FORMAT_KEY, FORMAT_VERSION)) => {}
-        Some((FORMAT_KEY, v)) => return Err(bad(1, "has an unknown format version", v)),
-        _ => return Err(bad(1, "is not a zloop_rs device description", b"")),
+        Some((FORMAT_KEY, v)) => return Err(bad(1, "unknown format version", v)),
+        _ => return Err(bad(1, "not a zloop_rs device description", b"")),
     }
 
     let mut o = AddOptions::DEFAULT;
@@ -221,7 +221,7 @@ pub(crate) fn parse(text: &[u8]) -> Result<AddOptions<'static>, FileError<'_>> {
             continue;
         }
         if let Some((i, _)) = lines.next() {
-            return Err(bad(i + 1, "has text after its end line", b""));
+            return Err(bad(i + 1, "text after the end line", b""));
         }
         if o.is_given(OptionKey::ZoneCapacityMb) && o.zone_capacity_mb == 0 {
             return Err(bad(0, "invalid zone capacity", b""));
@@ -229,7 +229,7 @@ pub(crate) fn parse(text: &[u8]) -> Result<AddOptions<'static>, FileError<'_>> {
         geometry(&o).map_err(|e| bad(0, e.msg, b""))?;
         return Ok(o);
     }
-    Err(bad(0, "is truncated: no end line", b""))
+    Err(bad(0, "truncated: no end line", b""))
 }
 
 /// `name=value` as its two parts.
@@ -244,19 +244,19 @@ fn parse_line<'a>(
     o: &mut AddOptions<'static>,
     line: &'a [u8],
 ) -> Result<(), (&'static str, &'a [u8])> {
-    let (name, value) = split_line(line).ok_or(("is not a name=value line", line))?;
+    let (name, value) = split_line(line).ok_or(("not a name=value line", line))?;
     let f = FIELDS
         .iter()
         .find(|f| f.key.name().as_bytes() == name)
-        .ok_or(("names an option this driver does not know", name))?;
+        .ok_or(("unknown option (from a later zloop_rs?)", name))?;
     if o.is_given(f.key) {
-        return Err(("names an option twice", name));
+        return Err(("option named twice", name));
     }
-    let v = decimal(value).ok_or(("has an invalid value", value))?;
+    let v = decimal(value).ok_or(("invalid value", value))?;
     o.set_value(f.key, v);
     // A flag must read back as written: 0 or 1.
     if o.value(f.key) != Some(v) {
-        return Err(("has an invalid value", value));
+        return Err(("invalid value", value));
     }
     o.given |= f.key.mask();
     Ok(())

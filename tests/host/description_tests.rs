@@ -296,10 +296,10 @@ proptest! {
 
 #[test]
 fn empty_or_too_large_is_refused() {
-    assert_eq!(refused(b""), (0, "is empty", String::new()));
+    assert_eq!(refused(b""), (0, "empty file", String::new()));
     let mut big = text_of(&AddOptions::DEFAULT);
     big.resize(MAX_LEN + 1, b'\n');
-    assert_eq!(refused(&big).1, "is too large to be a description");
+    assert_eq!(refused(&big).1, "too large to be a description");
 }
 
 #[test]
@@ -312,7 +312,7 @@ fn truncated_file_is_refused_clearly() {
             at = i + 1;
             assert_eq!(
                 refused(&t[..at]).1,
-                "is truncated: no end line",
+                "truncated: no end line",
                 "{at} bytes"
             );
         }
@@ -321,9 +321,9 @@ fn truncated_file_is_refused_clearly() {
     // cut inside a line, even right before the final newline
     assert_eq!(
         refused(&t[..t.len() - 1]).1,
-        "is truncated: no newline at its end"
+        "truncated: no newline at the end"
     );
-    assert_eq!(refused(&t[..30]).1, "is truncated: no newline at its end");
+    assert_eq!(refused(&t[..30]).1, "truncated: no newline at the end");
 }
 
 #[test]
@@ -332,7 +332,7 @@ fn other_format_versions_are_refused() {
         let t = format!("zloop_rs_device_format={v}\ncapacity_mb=2048\nend\n");
         assert_eq!(
             refused(t.as_bytes()),
-            (1, "has an unknown format version", String::from(v)),
+            (1, "unknown format version", String::from(v)),
             "{v}"
         );
     }
@@ -352,7 +352,7 @@ fn a_file_that_is_no_description_is_refused() {
     ] {
         assert_eq!(
             refused(t),
-            (1, "is not a zloop_rs device description", String::new()),
+            (1, "not a zloop_rs device description", String::new()),
             "{}",
             t.escape_ascii()
         );
@@ -373,7 +373,7 @@ fn unknown_options_are_refused_naming_them() {
             refused(&with_line(line)),
             (
                 2,
-                "names an option this driver does not know",
+                "unknown option (from a later zloop_rs?)",
                 String::from(name)
             ),
             "{line}"
@@ -386,7 +386,7 @@ fn lines_that_are_not_name_value_are_refused() {
     for line in ["capacity_mb", "", "# a comment", "buffered_io"] {
         assert_eq!(
             refused(&with_line(line)),
-            (2, "is not a name=value line", String::from(line)),
+            (2, "not a name=value line", String::from(line)),
             "{line:?}"
         );
     }
@@ -413,7 +413,7 @@ fn invalid_values_are_refused_naming_them() {
         let (l, msg, text) = refused(&t);
         assert_eq!(
             (l, msg, text.as_str()),
-            (2, "has an invalid value", value),
+            (2, "invalid value", value),
             "{line:?}"
         );
     }
@@ -426,7 +426,7 @@ fn an_option_named_twice_is_refused() {
     let (line, msg, text) = refused(t.as_bytes());
     assert_eq!(
         (line, msg, text.as_str()),
-        (6, "names an option twice", "conv_zones")
+        (6, "option named twice", "conv_zones")
     );
 }
 
@@ -437,11 +437,11 @@ fn text_after_the_end_line_is_refused() {
     t.extend_from_slice(b"capacity_mb=1\n");
     assert_eq!(
         refused(&t),
-        (lines + 1, "has text after its end line", String::new())
+        (lines + 1, "text after the end line", String::new())
     );
     let mut t = text_of(&AddOptions::DEFAULT);
     t.push(b'\n');
-    assert_eq!(refused(&t).1, "has text after its end line");
+    assert_eq!(refused(&t).1, "text after the end line");
 }
 
 #[test]
