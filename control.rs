@@ -90,12 +90,18 @@ fn parse_error(e: ParseError) -> Error {
 }
 
 /// `add`: create (or restore) a device. The description file of its
-/// directory completes the command's options (`descfile::describe`): for
-/// an `add` with an id before anything else, so that the options are
-/// checked as upstream checks a command (without a description, exactly
-/// so); for one without an id once its id is chosen.
+/// directory completes the command's options (`descfile::describe`). For an
+/// `add` with a free id that happens before anything else, so that the
+/// options are checked as upstream checks a command (without a description:
+/// exactly so); for one without an id, or with an id in use (which fails
+/// as upstream, with EEXIST or EBUSY), once the id is reserved.
 fn add(cmd: AddOptions<'_>) -> Result {
-    let early = cmd.id.map(|id| describe(&cmd, id)).transpose()?;
+    // (The file is read without the table lock.)
+    let free_id = match cmd.id {
+        Some(id) if !global::devices()?.is_taken(id) => Some(id),
+        _ => None,
+    };
+    let early = free_id.map(|id| describe(&cmd, id)).transpose()?;
     geometry(early.as_ref().map_or(&cmd, |d| &d.opts)).map_err(parse_error)?;
     let module = ModuleRef::try_get()?;
     let id = global::devices()?.reserve(cmd.id)?;
@@ -263,6 +269,11 @@ impl Devices {
             )
             .map_err(|_| ENOMEM)?;
         Ok(Reservation { id })
+    }
+
+    /// Whether `id` is reserved (live, being added or being removed).
+    fn is_taken(&self, id: u32) -> bool {
+        self.position(id).is_some()
     }
 
     fn position(&self, id: u32) -> Option<usize> {

@@ -14,7 +14,7 @@ use kernel::{fs::File, prelude::*, sync::aref::ARef};
 
 use crate::{
     description::{merge, parse, render, FILE_NAME, MAX_LEN, TEMP_NAME},
-    device::{cstr, file_path, ShowPath},
+    device::{cstr, dir_path, file_path, ShowPath},
     kapi::vfs::{self, flags::*},
     options::AddOptions,
 };
@@ -56,7 +56,7 @@ pub(crate) struct Description<'a> {
 /// directory) the options are the command's, exactly.
 pub(crate) fn describe<'a>(cmd: &AddOptions<'a>, id: u32) -> Result<Description<'a>> {
     let path = file_path(cmd.base_dir, id, FILE_NAME)?;
-    let old = read(&path)?;
+    let old = read(&path, cmd.base_dir, id)?;
     let opts = match old.as_deref() {
         None => *cmd,
         Some(text) => merged(cmd, id, &path, text)?,
@@ -67,14 +67,16 @@ pub(crate) fn describe<'a>(cmd: &AddOptions<'a>, id: u32) -> Result<Description<
     Ok(Description { opts, text, old })
 }
 
-/// The text of the description file at `path`, `None` if there is none (nor
-/// a directory: the add then fails as it always did). Reads one byte more
-/// than a description may have, so that the parser sees a file too large.
-fn read(path: &[u8]) -> Result<Option<KVec<u8>>> {
+/// The text of the description file at `path` (in the directory of device
+/// `id` under `base`), `None` if there is none. Without a directory that
+/// opens, there is none either: the add then fails at the directory, with
+/// the error it always had. Reads one byte more than a description may
+/// have, so that the parser sees a file too large.
+fn read(path: &[u8], base: &[u8], id: u32) -> Result<Option<KVec<u8>>> {
     // O_NONBLOCK: a FIFO in its place must not block the add.
     let file = match vfs::open(cstr(path)?, O_RDONLY | O_NONBLOCK, 0) {
         Ok(file) => file,
-        Err(e) if e == ENOENT || e == ENOTDIR => return Ok(None),
+        Err(e) if e == ENOENT || e == ENOTDIR || !dir_opens(base, id) => return Ok(None),
         Err(e) => {
             pr_err!("cannot open {} (error {})\n", ShowPath(path), e.to_errno());
             return Err(e);
@@ -86,6 +88,13 @@ fn read(path: &[u8]) -> Result<Option<KVec<u8>>> {
     })?;
     text.truncate(len);
     Ok(Some(text))
+}
+
+/// Whether the directory of device `id` under `base` opens.
+fn dir_opens(base: &[u8], id: u32) -> bool {
+    dir_path(base, id)
+        .and_then(|p| vfs::open(cstr(&p)?, O_RDONLY | O_DIRECTORY, 0))
+        .is_ok()
 }
 
 /// `cmd` completed from the description `text` of the file at `path`.
@@ -179,17 +188,20 @@ pub(crate) fn store(dir: &File, base: &[u8], id: u32, desc: Description<'_>) -> 
         None => Undo::Remove(file),
         Some(old) => Undo::Restore { temp, old },
     };
-    // The rename is durable once the directory is.
-    if let Err(e) = vfs::fsync(dir, false) {
-        pr_err!(
-            "zloop{}: cannot sync the directory of the description file (error {})\n",
-            id,
-            e.to_errno()
-        );
-        undo.undo(dir, id);
-        return Err(e);
+    // The rename is durable once the directory is. (EINVAL: this file
+    // system cannot sync a directory; the rename is as durable as it gets.)
+    match vfs::fsync(dir, false) {
+        Err(e) if e != EINVAL => {
+            pr_err!(
+                "zloop{}: cannot sync the directory of the description file (error {})\n",
+                id,
+                e.to_errno()
+            );
+            undo.undo(dir, id);
+            Err(e)
+        }
+        _ => Ok(undo),
     }
-    Ok(undo)
 }
 
 impl Undo {

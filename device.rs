@@ -147,6 +147,11 @@ fn path(base: &[u8], id: u32, zone: Option<(&str, u32)>) -> Result<KVec<u8>> {
     })
 }
 
+/// Builds `<base>/<id>` as a C string.
+pub(crate) fn dir_path(base: &[u8], id: u32) -> Result<KVec<u8>> {
+    path(base, id, None)
+}
+
 /// Builds `<base>/<id>/<name>` as a C string.
 pub(crate) fn file_path(base: &[u8], id: u32, name: &str) -> Result<KVec<u8>> {
     build_path(base, id, |b| write!(b, "/{name}"))
