@@ -232,13 +232,17 @@ test_id_in_use_is_eexist_before_the_description() {
     load_rs
     dev_add 0 "$GEOM"
     dmesg_mark
-    ctl_err EEXIST "add id=0,capacity_mb=1024"
+    # valid on its own (64 zones of 64 MiB), contradicting the file
+    ctl_err EEXIST "add id=0,capacity_mb=4096,zone_size_mb=64,conv_zones=2"
     klog_has 'contradicts' && fail "the description of a live device was used"
     printf 'garbage\n' > "$DESC"
     ctl_err EEXIST "add id=0"
     klog_has 'zloop_rs.device' && fail "the description of a live device was read"
-    # the geometry of the command is checked first, as upstream
+    # the geometry of the command is checked first, as upstream (64 zones
+    # of the default 256 MiB)
+    dmesg_mark
     ctl_err EINVAL "add id=0,conv_zones=64"
+    klog_has 'invalid number of conventional zones' || fail "no line saying why"
     return 0
 }
 
