@@ -188,6 +188,20 @@ test_runtime_options_given_override_and_are_stored() {
     expect_eq "$(max_open)" 5 "max_open_zones after add id=0"
 }
 
+# The file is text to edit: a changed value is used, a line taken out is
+# the upstream default, and the next add writes the file out in full.
+test_edited_description_is_used() {
+    load_rs
+    dev_add 0 "$GEOM,$RUNTIME"
+    dev_remove 0
+    sed -i -e 's/^max_open_zones=3$/max_open_zones=2/' -e '/^queue_depth=/d' "$DESC"
+    add_ok "add id=0"
+    expect_eq "$(max_open)" 2 "max_open_zones (edited)"
+    expect_eq "$(nr_tags)" 128 "queue depth (line taken out: the default)"
+    expect_eq "$(desc_value queue_depth) $(desc_value max_open_zones)" "128 2" "file written out again"
+    expect_eq "$(wc -l < "$DESC")" 13 "lines of the file"
+}
+
 # A command that gives geometry is complete, as a script written for the C
 # zloop writes it: the runtime options it leaves out are the upstream
 # defaults (a flag in the file is not turned on behind its back), and the
