@@ -36,6 +36,7 @@ use kernel::{
 
 use crate::{
     control::Reservation,
+    descfile::{self, Description},
     device_sysfs::{self, Counters},
     hooks,
     kapi::{
@@ -130,32 +131,56 @@ struct ZoneFile {
     prealloc_end: u64,
 }
 
-/// Builds `<base>/<id>[/<kind>-<zone:06>]` as a C string.
-fn path(base: &[u8], id: u32, zone: Option<(&str, u32)>) -> Result<KVec<u8>> {
-    struct Buf(KVec<u8>);
-    impl Write for Buf {
-        fn write_str(&mut self, s: &str) -> core::fmt::Result {
-            self.0
-                .extend_from_slice(s.as_bytes(), GFP_KERNEL)
-                .map_err(|_| core::fmt::Error)
-        }
+/// A C string being built.
+struct PathBuf(KVec<u8>);
+
+impl Write for PathBuf {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        self.0
+            .extend_from_slice(s.as_bytes(), GFP_KERNEL)
+            .map_err(|_| core::fmt::Error)
     }
-    let mut b = Buf(KVec::with_capacity(base.len() + 24, GFP_KERNEL)?);
+}
+
+/// `<base>/<id>` followed by what `leaf` writes, and a NUL.
+fn build_path(
+    base: &[u8],
+    id: u32,
+    leaf: impl FnOnce(&mut PathBuf) -> core::fmt::Result,
+) -> Result<KVec<u8>> {
+    let mut b = PathBuf(KVec::with_capacity(base.len() + 32, GFP_KERNEL)?);
     b.0.extend_from_slice(base, GFP_KERNEL)?;
-    let r = match zone {
-        None => write!(b, "/{id}\0"),
-        Some((kind, z)) => write!(b, "/{id}/{kind}-{z:06}\0"),
-    };
-    r.map_err(|_| ENOMEM)?;
+    write!(b, "/{id}")
+        .and_then(|()| leaf(&mut b))
+        .and_then(|()| b.write_str("\0"))
+        .map_err(|_| ENOMEM)?;
     Ok(b.0)
 }
 
-fn cstr(bytes: &[u8]) -> Result<&CStr> {
+/// Builds `<base>/<id>[/<kind>-<zone:06>]` as a C string.
+fn path(base: &[u8], id: u32, zone: Option<(&str, u32)>) -> Result<KVec<u8>> {
+    build_path(base, id, |b| match zone {
+        None => Ok(()),
+        Some((kind, z)) => write!(b, "/{kind}-{z:06}"),
+    })
+}
+
+/// Builds `<base>/<id>` as a C string.
+pub(crate) fn dir_path(base: &[u8], id: u32) -> Result<KVec<u8>> {
+    path(base, id, None)
+}
+
+/// Builds `<base>/<id>/<name>` as a C string.
+pub(crate) fn file_path(base: &[u8], id: u32, name: &str) -> Result<KVec<u8>> {
+    build_path(base, id, |b| write!(b, "/{name}"))
+}
+
+pub(crate) fn cstr(bytes: &[u8]) -> Result<&CStr> {
     CStr::from_bytes_with_nul(bytes).map_err(|_| EINVAL)
 }
 
 /// Prints a path for log messages (without its NUL).
-struct ShowPath<'a>(&'a [u8]);
+pub(crate) struct ShowPath<'a>(pub(crate) &'a [u8]);
 
 impl kernel::fmt::Display for ShowPath<'_> {
     fn fmt(&self, f: &mut kernel::fmt::Formatter<'_>) -> kernel::fmt::Result {
@@ -491,15 +516,16 @@ fn open_zone_file(path: &CStr, oflags: u32, new: Option<&mut NewFiles>) -> Resul
     vfs::open(path, oflags, 0)
 }
 
-/// The zone files an `add` created. Dropped before [`NewFiles::keep`] (the
-/// add failed at any point, up to adding the disk), it removes them again,
-/// so that a failed or interrupted add of a new device leaves its
-/// directory as it was.
+/// The zone files an `add` created, and its change to the description
+/// file. Dropped before [`NewFiles::keep`] (the add failed at any point, up
+/// to adding the disk), it removes the files again and undoes the change,
+/// so that a failed or interrupted add leaves its directory as it was.
 pub(crate) struct NewFiles {
     dir: ARef<File>,
     id: u32,
     nr_zones: u32,
     files: KVVec<ARef<File>>,
+    description: descfile::Undo,
 }
 
 impl NewFiles {
@@ -510,6 +536,7 @@ impl NewFiles {
             id,
             nr_zones,
             files,
+            description: descfile::Undo::Nothing,
         }
     }
 
@@ -520,14 +547,16 @@ impl NewFiles {
         Ok(())
     }
 
-    /// The add succeeded: the files stay.
+    /// The add succeeded: the files stay, and so does the description.
     pub(crate) fn keep(mut self) {
         self.files.clear();
+        self.description = descfile::Undo::Nothing;
     }
 }
 
 impl Drop for NewFiles {
     fn drop(&mut self) {
+        core::mem::take(&mut self.description).undo(&self.dir, self.id);
         if self.files.is_empty() {
             return;
         }
@@ -705,15 +734,17 @@ fn zone_error(e: ZoneError) -> Error {
 }
 
 impl Device {
-    /// Opens (or creates) the zone files of device `id` and builds the
-    /// device, which owns the id from now on; the caller then adds its disk
-    /// with [`Device::add_disk`] and keeps the files created (the second
-    /// value) once that succeeded.
+    /// Opens (or creates) the zone files of device `id`, makes its
+    /// description file say `desc`, and builds the device, which owns the
+    /// id from now on; the caller then adds its disk with
+    /// [`Device::add_disk`] and keeps the files created and the description
+    /// (the second value) once that succeeded.
     pub(crate) fn create(
         opts: &AddOptions<'_>,
         geo: Geometry,
         reservation: Reservation,
         prealloc_mb: u32,
+        desc: Description<'_>,
     ) -> Result<(Arc<Device>, NewFiles)> {
         let nr = reservation.id();
         // Declared before `new`, so dropped after it: when the device cannot
@@ -740,6 +771,7 @@ impl Device {
         let mut new = NewFiles::new(dir.clone(), nr, geo.nr_zones, t.new_files);
         let mut zones = Zones::new(geo, t.meta).ok_or(EINVAL)?;
         let align = open_zone_files(opts, &geo, &mut new, &mut t.files, &mut zones)?;
+        new.description = descfile::store(&dir, opts.base_dir, nr, desc)?;
         let nr_faults = zones.nr_faults();
         let mut base_dir = KVec::new();
         base_dir.extend_from_slice(opts.base_dir, GFP_KERNEL)?;

@@ -71,9 +71,15 @@ pub(crate) enum OptionKey {
 }
 
 impl OptionKey {
-    /// The option's bit in the mask of options seen (upstream `ZLOOP_OPT_*`).
-    const fn mask(self) -> u32 {
+    /// The option's bit in the mask of options seen (upstream `ZLOOP_OPT_*`)
+    /// and in [`AddOptions::given`].
+    pub(crate) const fn mask(self) -> u32 {
         1 << self as u32
+    }
+
+    /// The option's name, as written before `=`.
+    pub(crate) const fn name(self) -> &'static str {
+        OPTIONS[self as usize].name
     }
 }
 
@@ -241,6 +247,9 @@ pub(crate) struct AddOptions<'a> {
     /// Limit on active (open or closed) sequential zones; 0 means no limit.
     /// A zloop_rs addition.
     pub(crate) max_active_zones: u32,
+    /// The [`OptionKey::mask`] bits of the options the command gave; the
+    /// others have their default value.
+    pub(crate) given: u32,
 }
 
 impl AddOptions<'static> {
@@ -260,6 +269,7 @@ impl AddOptions<'static> {
         discard_write_cache: false,
         max_open_zones: 0,
         max_active_zones: 0,
+        given: 0,
     };
 }
 
@@ -274,6 +284,54 @@ impl AddOptions<'_> {
     /// `ordered_zone_append` when `zone_append` is off.
     pub(crate) const fn ordered_zone_append_effective(&self) -> bool {
         self.zone_append && self.ordered_zone_append
+    }
+
+    /// Whether the command gave option `key` (even with its default value).
+    pub(crate) const fn is_given(&self, key: OptionKey) -> bool {
+        self.given & key.mask() != 0
+    }
+
+    /// The value of option `key` as a number: a flag (and `zone_append`) is
+    /// 0 or 1. `None` for `id` and `base_dir`.
+    pub(crate) fn value(&self, key: OptionKey) -> Option<u32> {
+        use OptionKey as K;
+        Some(match key {
+            K::Id | K::BaseDir => return None,
+            K::CapacityMb => self.capacity_mb,
+            K::ZoneSizeMb => self.zone_size_mb,
+            K::ZoneCapacityMb => self.zone_capacity_mb,
+            K::ConvZones => self.conv_zones,
+            K::NrQueues => self.nr_queues,
+            K::QueueDepth => self.queue_depth,
+            K::BufferedIo => u32::from(self.buffered_io),
+            K::ZoneAppend => u32::from(self.zone_append),
+            K::OrderedZoneAppend => u32::from(self.ordered_zone_append),
+            K::DiscardWriteCache => u32::from(self.discard_write_cache),
+            K::MaxOpenZones => self.max_open_zones,
+            K::MaxActiveZones => self.max_active_zones,
+        })
+    }
+
+    /// Sets option `key` to `v`, a number as [`AddOptions::value`] gives
+    /// it (a flag is on unless `v` is 0); does nothing for `id` and
+    /// `base_dir`. No check: [`geometry`] makes them.
+    pub(crate) fn set_value(&mut self, key: OptionKey, v: u32) {
+        use OptionKey as K;
+        match key {
+            K::Id | K::BaseDir => {}
+            K::CapacityMb => self.capacity_mb = v,
+            K::ZoneSizeMb => self.zone_size_mb = v,
+            K::ZoneCapacityMb => self.zone_capacity_mb = v,
+            K::ConvZones => self.conv_zones = v,
+            K::NrQueues => self.nr_queues = v,
+            K::QueueDepth => self.queue_depth = v,
+            K::BufferedIo => self.buffered_io = v != 0,
+            K::ZoneAppend => self.zone_append = v != 0,
+            K::OrderedZoneAppend => self.ordered_zone_append = v != 0,
+            K::DiscardWriteCache => self.discard_write_cache = v != 0,
+            K::MaxOpenZones => self.max_open_zones = v,
+            K::MaxActiveZones => self.max_active_zones = v,
+        }
     }
 }
 
@@ -361,6 +419,7 @@ impl<'a> Parsed<'a> {
     fn into_add(self) -> AddOptions<'a> {
         AddOptions {
             id: u32::try_from(self.id).ok(),
+            given: self.mask,
             ..self.opts
         }
     }
@@ -695,11 +754,12 @@ impl AddOptions<'_> {
     /// it too). `max_active_zones` is the limit the device enforces (0 for
     /// none, also when the one given was at least the number of sequential
     /// zones), and `max_open_zones` the one left after [`geometry`] lowered
-    /// it to `max_active_zones`. `nr_queues` and `queue_depth` stay as they are: the caller
-    /// knows the ones the tag set got.
+    /// it to `max_active_zones`. `nr_queues` and `queue_depth` stay as they
+    /// are: the caller knows the ones the tag set got. `given` is the
+    /// options [`write_options`] writes, as the command it writes gives them.
     pub(crate) fn in_effect(&self, geo: &Geometry, id: u32) -> Self {
         let nr_seq_zones = geo.nr_zones - geo.nr_conv_zones;
-        AddOptions {
+        let mut o = AddOptions {
             id: Some(id),
             // `nr_zones` whole zones of `zone_size_mb`: at most `capacity_mb`.
             capacity_mb: geo.nr_zones * self.zone_size_mb,
@@ -713,6 +773,24 @@ impl AddOptions<'_> {
             },
             max_active_zones: geo.max_active_zones,
             ..*self
+        };
+        o.given = OPTIONS
+            .iter()
+            .filter(|spec| o.is_written(spec.key))
+            .fold(0, |given, spec| given | spec.key.mask());
+        o
+    }
+
+    /// Whether [`write_options`] writes option `key`: a flag only when it is
+    /// set, a zloop_rs addition only when it is not 0, any other option
+    /// always.
+    const fn is_written(&self, key: OptionKey) -> bool {
+        match key {
+            OptionKey::BufferedIo => self.buffered_io,
+            OptionKey::OrderedZoneAppend => self.ordered_zone_append,
+            OptionKey::DiscardWriteCache => self.discard_write_cache,
+            OptionKey::MaxActiveZones => self.max_active_zones != 0,
+            _ => true,
         }
     }
 }
@@ -752,14 +830,7 @@ pub(crate) fn write_value<W: OptionSink>(
 pub(crate) fn write_options<W: OptionSink>(w: &mut W, opts: &AddOptions<'_>) -> core::fmt::Result {
     let mut first = true;
     for spec in &OPTIONS {
-        let set = match spec.key {
-            OptionKey::BufferedIo => opts.buffered_io,
-            OptionKey::OrderedZoneAppend => opts.ordered_zone_append,
-            OptionKey::DiscardWriteCache => opts.discard_write_cache,
-            OptionKey::MaxActiveZones => opts.max_active_zones != 0,
-            _ => true,
-        };
-        if !set {
+        if !opts.is_written(spec.key) {
             continue;
         }
         if !first {

@@ -15,6 +15,8 @@ use kernel::prelude::*;
 use kapi::misc::OwnedMiscRegistration;
 
 mod control;
+mod descfile;
+mod description;
 mod device;
 mod device_sysfs;
 mod faults;

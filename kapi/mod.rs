@@ -51,6 +51,11 @@ extern "C" {
         file: *mut kernel::bindings::file,
     ) -> kernel::ffi::c_int;
     fn zloop_rs_sync_fs(file: *mut kernel::bindings::file) -> kernel::ffi::c_int;
+    fn zloop_rs_rename(
+        dir: *mut kernel::bindings::file,
+        from: *const kernel::ffi::c_char,
+        to: *const kernel::ffi::c_char,
+    ) -> kernel::ffi::c_int;
     fn zloop_rs_fatal_signal_pending() -> bool;
     fn zloop_rs_misc_name_taken(name: *const kernel::ffi::c_char) -> bool;
 }

@@ -443,7 +443,7 @@ test_offline_or_readonly_zone_frees_its_active_slot() {
         fault $file 2                                # cleared: empty, not active
         expect_zone $D 2 $EMPTY 0
         # the block layer's write plug still has the old write pointer of
-        # the zone (zloop_rs.rst section 9): a reset (no slot needed) sets it
+        # the zone (zloop_rs.rst section 10): a reset (no slot needed) sets it
         zop_ok reset $D 2
         wz_err EOVERFLOW 2
         expect_zone $D 2 $EMPTY 0

@@ -18,6 +18,9 @@ pub mod zone;
 #[path = "../../faults.rs"]
 pub mod faults;
 
+#[path = "../../description.rs"]
+pub mod description;
+
 #[cfg(test)]
 mod tests;
 
@@ -44,3 +47,6 @@ mod faults_tests;
 
 #[cfg(test)]
 mod faults_proptest;
+
+#[cfg(test)]
+mod description_tests;

@@ -254,6 +254,7 @@ fn build(
             cmd.extend_from_slice(separator(e.style >> 4));
         }
         let name = OPTIONS[e.opt].name;
+        want.given |= 1 << e.opt;
         let raw32 = e.raw as u32;
         let value: Option<String> = match name {
             "id" => {

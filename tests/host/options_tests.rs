@@ -370,6 +370,7 @@ ordered_zone_append,discard_write_cache,max_open_zones=12,max_active_zones=14\n"
             discard_write_cache: true,
             max_open_zones: 12,
             max_active_zones: 14,
+            given: 0x3fff,
         }
     );
     assert!(!o.ordered_zone_append_effective());
@@ -1056,4 +1057,96 @@ fn geometry_rejects_invalid_options_without_panicking() {
     for o in bad {
         assert_eq!(geometry(&o).unwrap_err().errno, Errno::Inval, "{o:?}");
     }
+}
+
+// ---------------------------------------------------------------------------
+// Which options a command gave (`AddOptions::given`), and their values as
+// numbers (`value`, `set_value`): what the description file builds on.
+
+#[test]
+fn given_marks_exactly_the_options_the_command_names() {
+    use crate::options::{OptionKey, OPTIONS};
+    for s in [&b"add"[..], b"add ", b"add\n", b"add,,\n", b"add\0id=1"] {
+        assert_eq!(add(s).given, 0, "{}", show(s));
+    }
+    let one = [
+        ("add id=1", OptionKey::Id),
+        ("add id=-1", OptionKey::Id),
+        ("add capacity_mb=16384", OptionKey::CapacityMb),
+        ("add zone_size_mb=256", OptionKey::ZoneSizeMb),
+        ("add zone_capacity_mb=256", OptionKey::ZoneCapacityMb),
+        ("add conv_zones=8", OptionKey::ConvZones),
+        ("add base_dir=/var/local/zloop", OptionKey::BaseDir),
+        ("add nr_queues=1", OptionKey::NrQueues),
+        ("add queue_depth=128", OptionKey::QueueDepth),
+        ("add buffered_io", OptionKey::BufferedIo),
+        ("add zone_append=1", OptionKey::ZoneAppend),
+        ("add ordered_zone_append", OptionKey::OrderedZoneAppend),
+        ("add discard_write_cache", OptionKey::DiscardWriteCache),
+        ("add max_open_zones=0", OptionKey::MaxOpenZones),
+        ("add max_active_zones=0", OptionKey::MaxActiveZones),
+    ];
+    assert_eq!(one.len(), OPTIONS.len() + 1);
+    for (s, key) in one {
+        let o = add(s.as_bytes());
+        // given even with the default value
+        assert_eq!(o.given, key.mask(), "{s}");
+        assert!(o.is_given(key), "{s}");
+        assert_eq!(key.name(), OPTIONS[key as usize].name);
+    }
+    let o = add(b"add conv_zones=1,conv_zones=2,nr_queues=2\n");
+    assert_eq!(
+        o.given,
+        OptionKey::ConvZones.mask() | OptionKey::NrQueues.mask()
+    );
+    assert!(!o.is_given(OptionKey::CapacityMb));
+}
+
+#[test]
+fn option_values_as_numbers_round_trip() {
+    use crate::options::{OptionKey, OPTIONS};
+    let o = add(
+        b"add id=7,capacity_mb=4096,zone_size_mb=128,zone_capacity_mb=100,\
+conv_zones=3,base_dir=/tmp/zl,nr_queues=4,queue_depth=64,buffered_io,zone_append=0,\
+ordered_zone_append,discard_write_cache,max_open_zones=12",
+    );
+    let want = [
+        None,
+        Some(4096),
+        Some(128),
+        Some(100),
+        Some(3),
+        None,
+        Some(4),
+        Some(64),
+        Some(1),
+        Some(0),
+        Some(1),
+        Some(1),
+        Some(12),
+    ];
+    let mut d = AddOptions::DEFAULT;
+    for (spec, want) in OPTIONS.iter().zip(want) {
+        assert_eq!(o.value(spec.key), want, "{}", spec.name);
+        if let Some(v) = want {
+            d.set_value(spec.key, v);
+        }
+    }
+    // id and base_dir are not numbers: set_value leaves them alone
+    d.set_value(OptionKey::Id, 5);
+    d.set_value(OptionKey::BaseDir, 5);
+    assert_eq!(
+        d,
+        AddOptions {
+            id: None,
+            base_dir: DEFAULT_BASE_DIR,
+            given: 0,
+            ..o
+        }
+    );
+    // a flag is on for any number but 0
+    d.set_value(OptionKey::BufferedIo, 7);
+    assert_eq!(d.value(OptionKey::BufferedIo), Some(1));
+    d.set_value(OptionKey::BufferedIo, 0);
+    assert!(!d.buffered_io);
 }
