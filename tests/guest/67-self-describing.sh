@@ -242,6 +242,50 @@ test_runtime_limit_is_checked_against_the_restored_geometry() {
     expect_eq "$(desc_value max_open_zones)" 100 "file after the refused add"
 }
 
+# max_active_zones (64-active-zones) is described as geometry: "add id=0"
+# alone restores the limit, a complete command that leaves it out keeps it,
+# another limit is a contradiction (EINVAL, one line), and a limit of at
+# least the sequential zones is none, stored as 0.
+test_active_limit_is_restored_from_the_description() {
+    load_rs
+    dev_add 0 "$GEOM,max_active_zones=3"         # 6 sequential zones
+    expect_eq "$(desc_value max_active_zones)" 3 "max_active_zones in the file"
+    pw_ok $D $((2 * ZB)) $MB 2
+    dev_remove 0
+    add_ok "add id=0"
+    expect_eq "$(cat /sys/block/zloop0/queue/max_active_zones)" 3 "queue max_active_zones after add id=0"
+    expect_eq "$(cat /sys/block/zloop0/zloop/max_active_zones)" 3 "sysfs max_active_zones after add id=0"
+    pw_ok $D $((3 * ZB)) $MB 3
+    pw_ok $D $((4 * ZB)) $MB 4
+    expect_eq "$(pw $D $((5 * ZB)) $MB 5)" EOVERFLOW "a fourth active zone"
+    expect_zone $D 5 "$EMPTY" 0
+    pr_ok $D $((2 * ZB)) $MB 2
+    dev_remove 0
+    # a command with geometry but without the option: the limit stays
+    add_ok "add id=0,$GEOM"
+    expect_eq "$(cat /sys/block/zloop0/queue/max_active_zones)" 3 "queue max_active_zones after add with geometry"
+    dev_remove 0
+    local sum
+    sum=$(sum_of "$DESC")
+    dmesg_mark
+    ctl_err EINVAL "add id=0,max_active_zones=4"
+    klog_fixed "zloop0: max_active_zones=4 contradicts max_active_zones=3 of $DESC" \
+        || fail "no contradiction line"
+    ctl_err EINVAL "add id=0,$GEOM,max_active_zones=0"
+    expect_eq "$(sum_of "$DESC")" "$sum" "the file after the refused adds"
+    [[ -e $D ]] && fail "$D exists after a refused add"
+    # the same limit given is fine
+    add_ok "add id=0,max_active_zones=3"
+    dev_remove 0
+    # no limit: 6 (all sequential zones) and 0 are the same device
+    rm -rf "${BASE:?}/0"
+    dev_add 0 "$GEOM,max_active_zones=6"
+    expect_eq "$(desc_value max_active_zones)" 0 "a limit of every sequential zone, in the file"
+    dev_remove 0
+    add_ok "add id=0,max_active_zones=1000"
+    expect_eq "$(cat /sys/block/zloop0/queue/max_active_zones)" 0 "queue max_active_zones"
+}
+
 # Errors keep the upstream order: an id in use is EEXIST whatever its file says.
 test_id_in_use_is_eexist_before_the_description() {
     load_rs

@@ -241,6 +241,8 @@ prop_compose! {
             ordered_zone_append: flags & 8 != 0,
             discard_write_cache: flags & 16 != 0,
             max_open_zones: moz_pick % (nr_zones - conv_zones + 1),
+            // none, a limit, or one of at least the sequential zones
+            max_active_zones: (moz_pick >> 8) % (nr_zones - conv_zones + 2) * u32::from(flags & 32 != 0),
             ..AddOptions::DEFAULT
         }
     }
@@ -688,4 +690,128 @@ fn merged_options_pass_the_add_checks_unless_a_runtime_limit_does_not_fit() {
     let s = stored("add capacity_mb=65536,zone_size_mb=64,conv_zones=100");
     assert!(geometry(&cmd("add id=3,max_open_zones=500")).is_err());
     assert!(geometry(&merge(&cmd("add id=3,max_open_zones=500"), &s).unwrap()).is_ok());
+}
+
+// ---------------------------------------------------------------------------
+// max_active_zones (a zloop_rs addition): described as geometry
+
+/// GEOM (32 zones of 64 MiB, 4 conventional: 28 sequential) with an active
+/// limit and runtime options.
+const ACTIVE: &str = "add id=3,capacity_mb=2048,zone_size_mb=64,zone_capacity_mb=48,conv_zones=4,\
+nr_queues=2,queue_depth=64,buffered_io,max_open_zones=3,max_active_zones=5";
+
+#[test]
+fn active_limit_is_described_and_restored_by_an_add_with_only_an_id() {
+    let t = String::from_utf8(text_of(&cmd(ACTIVE))).unwrap();
+    assert!(
+        t.ends_with("\nmax_open_zones=3\nmax_active_zones=5\nend\n"),
+        "{t}"
+    );
+    let s = stored(ACTIVE);
+    assert_eq!(s.max_active_zones, 5);
+    let m = merge(&cmd("add id=3"), &s).unwrap();
+    assert_eq!((m.max_active_zones, m.max_open_zones), (5, 3));
+    assert_eq!(text_of(&m), text_of(&cmd(ACTIVE)));
+    let g = geometry(&m).unwrap();
+    assert_eq!((g.max_active_zones, g.max_open_zones), (5, 3));
+}
+
+#[test]
+fn active_limit_contradiction_is_refused_with_both_values() {
+    let s = stored(ACTIVE);
+    for (c, given) in [
+        ("add id=3,max_active_zones=6", 6),
+        ("add id=3,max_active_zones=0", 0),
+        ("add id=3,max_active_zones=4,nr_queues=1", 4),
+        (
+            "add id=3,capacity_mb=2048,zone_size_mb=64,zone_capacity_mb=48,conv_zones=4,max_active_zones=1",
+            1,
+        ),
+    ] {
+        assert_eq!(
+            merge(&cmd(c), &s),
+            Err(Contradiction {
+                key: OptionKey::MaxActiveZones,
+                given,
+                stored: 5
+            }),
+            "{c}"
+        );
+    }
+    // a device described without a limit cannot get one either
+    let s = stored(GEOM);
+    assert_eq!(
+        merge(&cmd("add id=3,max_active_zones=2"), &s),
+        Err(Contradiction {
+            key: OptionKey::MaxActiveZones,
+            given: 2,
+            stored: 0
+        })
+    );
+    // the same value is accepted
+    assert!(merge(&cmd("add id=3,max_active_zones=5"), &stored(ACTIVE)).is_ok());
+    assert!(merge(&cmd("add id=3,max_active_zones=0"), &s).is_ok());
+}
+
+/// A limit of at least the number of sequential zones is no limit: it is
+/// described as 0 and compares equal to 0, under the described layout (the
+/// command's own defaults, 56 sequential zones, do not count).
+#[test]
+fn active_limit_compares_as_the_limit_it_gives_under_the_described_layout() {
+    let s = stored(&format!("{GEOM},max_active_zones=28"));
+    assert_eq!(
+        s.max_active_zones, 0,
+        "28 of 28 sequential zones: described as none"
+    );
+    for c in [
+        "add id=3,max_active_zones=0",
+        "add id=3,max_active_zones=28",
+        "add id=3,max_active_zones=40",
+        "add id=3,max_active_zones=4294967295",
+    ] {
+        let m = merge(&cmd(c), &s).unwrap_or_else(|e| panic!("{c}: {e:?}"));
+        assert_eq!(geometry(&m).unwrap().max_active_zones, 0, "{c}");
+        assert_eq!(text_of(&m), text_of(&s), "{c}");
+    }
+    assert_eq!(
+        merge(&cmd("add id=3,max_active_zones=27"), &s),
+        Err(Contradiction {
+            key: OptionKey::MaxActiveZones,
+            given: 27,
+            stored: 0
+        })
+    );
+}
+
+/// `max_active_zones` is not an upstream option: a command that gives it
+/// (and no upstream geometry) is not a complete command, so the runtime
+/// options it leaves out still come from the description.
+#[test]
+fn active_limit_alone_does_not_make_a_command_complete() {
+    let c = cmd("add id=3,max_active_zones=5");
+    assert!(!gives_geometry(&c));
+    let m = merge(&c, &stored(ACTIVE)).unwrap();
+    assert_eq!((m.nr_queues, m.queue_depth, m.max_open_zones), (2, 64, 3));
+    assert!(m.buffered_io);
+    // with upstream geometry it is complete: runtime defaults apply, the
+    // active limit left out still comes from the description
+    let m = merge(&cmd("add id=3,conv_zones=4"), &stored(ACTIVE)).unwrap();
+    assert_eq!(
+        (m.nr_queues, m.max_open_zones, m.max_active_zones),
+        (1, 0, 5)
+    );
+}
+
+/// A file without the line (written before the option was described) gives
+/// no limit, and an add that asks for one contradicts it.
+#[test]
+fn a_file_without_the_active_limit_line_describes_no_limit() {
+    let t = String::from_utf8(text_of(&cmd(GEOM))).unwrap();
+    let old = t.replace("max_active_zones=0\n", "");
+    assert_ne!(old, t);
+    let s = parse(old.as_bytes()).unwrap();
+    assert_eq!(s.max_active_zones, 0);
+    assert!(!s.is_given(OptionKey::MaxActiveZones));
+    assert_eq!(merge(&cmd("add id=3"), &s).unwrap().max_active_zones, 0);
+    assert!(merge(&cmd("add id=3,max_active_zones=3"), &s).is_err());
 }
