@@ -40,9 +40,12 @@ flush() { local r; r=$(zctl fsync $D); [[ $r == OK ]] || fail "flush: $r"; }
 
 # ---- queue limits -------------------------------------------------------
 
-# limits OPTIONS OPEN ACTIVE: a device added with OPTIONS exports these
-# queue/max_open_zones and queue/max_active_zones.
+# limits OPTIONS OPEN ACTIVE: a new device added with OPTIONS exports these
+# queue/max_open_zones and queue/max_active_zones. (A new directory each
+# time: the description file of the last one would hold its active limit,
+# which a re-add may not contradict.)
 limits() {
+    rm -rf "${BASE:?}/0"
     dev_add 0 "$GEOM${1:+,$1}"
     expect_eq "$(cat $Q/max_open_zones) $(cat $Q/max_active_zones)" "$2 $3" \
         "queue max_open_zones max_active_zones with '$1'"
@@ -72,6 +75,7 @@ test_queue_limits() {
     # (max_open_zones equal to the sequential zones: the block layer shows 0)
     limits "max_active_zones=$NR_SEQ,max_open_zones=$NR_SEQ" 0 0
     # the upstream check of max_open_zones comes first
+    rm -rf "${BASE:?}/0"
     mkdir -p "$BASE/0"
     ctl_err EINVAL "add id=0,$GEOM,max_open_zones=$((NR_SEQ + 1)),max_active_zones=3"
 }
@@ -308,30 +312,54 @@ test_control_text_and_option_syntax() {
 # ---- restore ----------------------------------------------------------------
 
 # Four partially written zones, one full, one opened and never written; made
-# by DRV. Prints nothing.
+# by DRV (zloop_rs with max_active_zones=5, which its description file
+# keeps). Prints nothing.
 four_active_zones() {
     load "$1"
-    dev_add 0 "$GEOM"
+    dev_add 0 "$GEOM$([[ $1 == rs ]] && echo ,max_active_zones=5)"
     for z in 2 3 4 5; do wz_ok $z; done
     wz_ok 6 0 $((CAPMB * 1024))
     zop_ok open $D 7
     dev_remove 0
 }
 
+# set_described_limit N: the description file of zloop0 says max_active_zones=N
+# (an edited file is used as it is: 67-self-describing)
+set_described_limit() {
+    local f=$BASE/0/zloop_rs.device
+    grep -q '^max_active_zones=' "$f" || fail "no max_active_zones line in $f"
+    sed -i "s/^max_active_zones=.*/max_active_zones=$1/" "$f"
+}
+
+# The limit comes from the command for a directory without a description
+# (the C zloop's), from the description file for one of zloop_rs.
 restore_refused() { # DRV-THAT-WROTE
-    local before
+    local before limited
     four_active_zones "$1"
     load_rs
+    if [[ $1 == rs ]]; then
+        set_described_limit 3
+        limited="add id=0"
+    else
+        [[ -e $BASE/0/zloop_rs.device ]] && fail "the C zloop wrote a description"
+        limited="add id=0,$GEOM,max_active_zones=3"
+    fi
     before=$(stat -c '%n %s' "$BASE"/0/*)
     dmesg_mark
-    ctl_err EINVAL "add id=0,$GEOM,max_active_zones=3"
+    ctl_err EINVAL "$limited"
     klog
     expect_eq "$(grep -c 'zloop0: 4 zones are partially written, more than max_active_zones=3$' <<< "$KLOG")" 1 \
         "refusal lines ($1 directory)"
     expect_eq "$(dev_ids)" "" "devices after the refused add"
     expect_eq "$(stat -c '%n %s' "$BASE"/0/*)" "$before" "zone files after the refused add"
     # within the limit: restored as found, and the limit holds from the start
-    dev_add 0 "$GEOM,max_active_zones=4"
+    if [[ $1 == rs ]]; then
+        set_described_limit 4
+        dev_add 0
+    else
+        dev_add 0 "$GEOM,max_active_zones=4"
+    fi
+    expect_eq "$(cat $Q/max_active_zones)" 4 "queue max_active_zones of the restored device"
     for z in 2 3 4 5; do expect_zone $D $z $CLOSED 128; done
     expect_zone $D 6 $FULL -1
     expect_zone $D 7 $EMPTY 0
@@ -342,6 +370,9 @@ restore_refused() { # DRV-THAT-WROTE
     rz_ok 6 $((CAPMB * 1024))
     dev_remove 0
     # a limit of the number of sequential zones is none: nothing to check
+    # (without the description, which now says 4 for both directories)
+    grep -qx 'max_active_zones=4' "$BASE/0/zloop_rs.device" || fail "description: $(cat "$BASE/0/zloop_rs.device")"
+    rm "$BASE/0/zloop_rs.device"
     dev_add 0 "$GEOM,max_active_zones=$NR_SEQ"
     wz_ok 8
     dev_remove 0
@@ -360,6 +391,8 @@ test_restore_counts_after_the_discard_write_cache_roll_back() {
     for z in 3 4 5; do wz_ok $z; done
     rm -rf "$BASE/1"
     cp -a "$BASE/0" "$BASE/1" || fail "cp -a"
+    # the limits below come from the commands (the description says none)
+    rm "$BASE/1/zloop_rs.device" || fail "no description file"
     dmesg_mark
     ctl_err EINVAL "add id=1,$GEOM,max_active_zones=1"
     klog_has 'zloop1: 4 zones are partially written, more than max_active_zones=1$' \
@@ -378,7 +411,8 @@ test_restore_counts_after_the_discard_write_cache_roll_back() {
 
 # A directory made with max_active_zones is an ordinary zloop directory: the
 # C zloop re-adds it (it has no such option) and lets more zones be active;
-# zloop_rs then checks the new count against the limit it is given.
+# zloop_rs then checks the new count against the limit of the description
+# file, or, without one, the limit it is given.
 test_c_zloop_readds_a_directory_made_with_max_active_zones() {
     load_rs
     dev_add 0 "$GEOM,max_active_zones=3"
@@ -401,6 +435,20 @@ test_c_zloop_readds_a_directory_made_with_max_active_zones() {
     expect_eq "$(nr_active)" 6 "active zones on the C zloop"
     dev_remove 0
     load_rs
+    # the description file (which the C zloop left alone) still says 3: the
+    # restore is refused, and a command cannot raise the described limit
+    grep -qx 'max_active_zones=3' "$BASE/0/zloop_rs.device" || fail "description: $(cat "$BASE/0/zloop_rs.device")"
+    dmesg_mark
+    ctl_err EINVAL "add id=0"
+    klog_has 'zloop0: 6 zones are partially written, more than max_active_zones=3$' \
+        || fail "no refusal line for the described limit"
+    dmesg_mark
+    ctl_err EINVAL "add id=0,$GEOM,max_active_zones=6"
+    klog_has 'zloop0: max_active_zones=6 contradicts max_active_zones=3 of .*/0/zloop_rs.device' \
+        || fail "no contradiction line"
+    # without the description, the command's limit is checked as for any
+    # directory (zloop_rs.rst section 6: delete or edit the file)
+    rm "$BASE/0/zloop_rs.device"
     ctl_err EINVAL "add id=0,$GEOM,max_active_zones=5"
     dev_add 0 "$GEOM,max_active_zones=6"
     for z in 2 3 5 6 7 8; do expect_zone $D $z $CLOSED 128; done
@@ -464,6 +512,8 @@ test_restore_counts_after_the_recorded_faults() {
     fault zone_readonly 4
     fault zone_offline 5
     dev_remove 0
+    # the limits below come from the commands (the description says none)
+    rm "$BASE/0/zloop_rs.device" || fail "no description file"
     dmesg_mark
     ctl_err EINVAL "add id=0,$GEOM,max_active_zones=1"
     klog_has 'zloop0: 2 zones are partially written, more than max_active_zones=1$' \
