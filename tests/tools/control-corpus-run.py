@@ -56,7 +56,8 @@ _spec.loader.exec_module(g)
 CTL = "/dev/zloop-control"
 ZONE_FILE = re.compile(rb"^(cnv|seq)-[0-9]{6}$")
 # zloop_rs writes the options of an add it accepted into this file of the id
-# directory (deviations.md 19); the C zloop does not: never part of a RESULT.
+# directory (deviations.md, Additions: "Self-describing devices"); the C zloop
+# does not: never part of a RESULT.
 DESCRIPTION = b"zloop_rs.device"
 
 
