@@ -222,6 +222,9 @@ test_options_line_recreates_the_device() {
 }
 
 test_options_line_of_a_default_device_recreates_it() {
+    # the default base_dir: its <id> directory must exist, as upstream
+    mkdir -p /var/local/zloop/0 || fail "mkdir /var/local/zloop/0"
+    trap 'remove_all_devices; rm -rf /var/local/zloop/0' EXIT
     load_rs
     ctl_ok "add"
     wait_for $D
