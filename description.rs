@@ -37,7 +37,7 @@
 //! default, so a file written before an option was described still reads the
 //! same. `id` and `base_dir` are not described: they locate the file.
 
-use crate::options::{geometry, AddOptions, OptionKey, FIRST_ADDITION};
+use crate::options::{geometry, AddOptions, OptionKey};
 
 /// The name of the description file in the device directory. (Not
 /// `zloop_rs.conf`, the name of the modprobe.d file in the README.)
@@ -62,13 +62,13 @@ pub(crate) const MAX_LEN: usize = 1024;
 /// What kind of option a described option is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Class {
-    /// Sets the zone layout, which the zone files on disk follow, or a
-    /// limit that the zones on disk must keep to (`max_active_zones`: a
-    /// restore refuses a directory with more active zones): a command that
-    /// gives it must give the described value.
+    /// Sets the zone layout, which the zone files on disk follow: a command
+    /// that gives it must give the described value.
     Geometry,
-    /// Only how the device runs (queues, I/O mode, limits): a command may
-    /// change it.
+    /// Only how the device runs (queues, I/O mode, the open and active zone
+    /// limits): a command may change it. (A restore refuses a directory with
+    /// more active zones than `max_active_zones`; a larger limit, or 0, on
+    /// the command line is the way out, so the limit is not geometry.)
     Runtime,
 }
 
@@ -89,8 +89,7 @@ const fn field(key: OptionKey, class: Class) -> Field {
 /// The described options, in file order. A new `add` option that has a
 /// number (or flag) value is described by adding one line here (and the
 /// `value`/`set_value` arms of `AddOptions`); a file without its line gives
-/// it its default. The zone layout comes first: [`merge`] compares
-/// `max_active_zones` under the described layout.
+/// it its default.
 pub(crate) const FIELDS: &[Field] = {
     use Class::{Geometry as G, Runtime as R};
     use OptionKey as K;
@@ -106,7 +105,7 @@ pub(crate) const FIELDS: &[Field] = {
         field(K::OrderedZoneAppend, R),
         field(K::DiscardWriteCache, R),
         field(K::MaxOpenZones, R),
-        field(K::MaxActiveZones, G),
+        field(K::MaxActiveZones, R),
     ]
 };
 
@@ -295,26 +294,26 @@ pub(crate) struct Contradiction {
     pub(crate) stored: u32,
 }
 
-/// Whether `cmd` gives an upstream geometry option: then it is a complete
-/// command, as one written for the C zloop (which has no description to
-/// restore from) is, and every option it leaves out has its upstream
-/// default. A zloop_rs addition (`max_active_zones`) does not make a
-/// command complete: no command for the C zloop has it.
+/// Whether `cmd` gives a geometry option: then it is a complete command, as
+/// one written for the C zloop (which has no description to restore from)
+/// is, and every runtime option it leaves out has its upstream default.
+/// (Every geometry option is an upstream one; a zloop_rs addition such as
+/// `max_active_zones` is runtime and does not make a command complete.)
 pub(crate) fn gives_geometry(cmd: &AddOptions<'_>) -> bool {
-    FIELDS.iter().any(|f| {
-        f.class == Class::Geometry && (f.key as usize) < FIRST_ADDITION && cmd.is_given(f.key)
-    })
+    FIELDS
+        .iter()
+        .any(|f| f.class == Class::Geometry && cmd.is_given(f.key))
 }
 
 /// The options of an `add` with the options `cmd` of a device whose
 /// description is `stored`:
 /// - a geometry option `cmd` gives must have the described value (else the
-///   [`Contradiction`]; `max_active_zones` is compared as the limit it
-///   gives with the described layout); one it leaves out comes from the
-///   description;
-/// - a runtime option `cmd` gives is taken; one it leaves out comes from the
-///   description, unless `cmd` gives a geometry option ([`gives_geometry`]),
-///   in which case it has its upstream default, as for the C zloop.
+///   [`Contradiction`]); one it leaves out comes from the description;
+/// - a runtime option `cmd` gives is taken (`max_active_zones` too: a
+///   restore checks the limit the add ends up with); one it leaves out
+///   comes from the description, unless `cmd` gives a geometry option
+///   ([`gives_geometry`]), in which case it has its upstream default, as
+///   for the C zloop.
 ///
 /// `id` and `base_dir` are the command's; so is [`AddOptions::given`].
 pub(crate) fn merge<'a>(
@@ -326,8 +325,7 @@ pub(crate) fn merge<'a>(
     for f in FIELDS {
         let stored_value = described_value(stored, f.key);
         if cmd.is_given(f.key) {
-            // `out` has the described layout by now (it comes first).
-            let given = described_value(&out, f.key);
+            let given = described_value(cmd, f.key);
             if f.class == Class::Geometry && given != stored_value {
                 return Err(Contradiction {
                     key: f.key,

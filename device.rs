@@ -421,17 +421,20 @@ fn open_zone_files(
 /// after the faults are applied). Getting below the limit
 /// would take finishing or resetting zones behind the user's back, which
 /// changes the data they hold (a finish makes the unwritten rest of the
-/// zone readable zeroes, a reset drops it all), so the add is refused.
+/// zone readable zeroes, a reset drops it all), so the add is refused; its
+/// line says which limit works (the limit is a runtime option, so `add
+/// id=N,max_active_zones=M` overrides a described one).
 fn check_active_limit(geo: &Geometry, zones: &Zones<KVVec<ZoneMeta>>, id: u32) -> Result {
     let active = zones.nr_active();
     if geo.max_active_zones == 0 || active <= geo.max_active_zones {
         return Ok(());
     }
     pr_err!(
-        "zloop{}: {} zones are partially written, more than max_active_zones={}\n",
+        "zloop{}: {} zones are partially written, more than max_active_zones={}; use max_active_zones={} or more, or 0 for no limit\n",
         id,
         active,
-        geo.max_active_zones
+        geo.max_active_zones,
+        active
     );
     Err(EINVAL)
 }

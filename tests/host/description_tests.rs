@@ -8,7 +8,9 @@ use crate::description::{
     described_value, gives_geometry, merge, parse, render, Class, Contradiction, FileError, FIELDS,
     FILE_NAME, MAX_LEN, TEMP_NAME,
 };
-use crate::options::{geometry, parse_command, AddOptions, Command, OptionKey, OPTIONS};
+use crate::options::{
+    geometry, parse_command, AddOptions, Command, OptionKey, FIRST_ADDITION, OPTIONS,
+};
 use proptest::prelude::*;
 use proptest::test_runner::Config;
 use std::format;
@@ -80,31 +82,41 @@ fn fields_are_the_add_options_but_id_and_base_dir_each_once() {
 }
 
 #[test]
-fn geometry_class_is_the_zone_layout_and_the_active_limit() {
-    let geo: Vec<&str> = FIELDS
-        .iter()
-        .filter(|f| f.class == Class::Geometry)
-        .map(|f| f.key.name())
-        .collect();
+fn geometry_class_is_the_zone_layout_only() {
+    let class = |c: Class| -> Vec<&str> {
+        FIELDS
+            .iter()
+            .filter(|f| f.class == c)
+            .map(|f| f.key.name())
+            .collect()
+    };
     assert_eq!(
-        geo,
+        class(Class::Geometry),
         [
             "capacity_mb",
             "zone_size_mb",
             "zone_capacity_mb",
-            "conv_zones",
+            "conv_zones"
+        ]
+    );
+    // both zone limits are runtime: a command may change them
+    assert_eq!(
+        class(Class::Runtime),
+        [
+            "nr_queues",
+            "queue_depth",
+            "buffered_io",
+            "zone_append",
+            "ordered_zone_append",
+            "discard_write_cache",
+            "max_open_zones",
             "max_active_zones"
         ]
     );
-    // the layout comes first: `merge` compares the active limit under it
-    let pos = |k: OptionKey| FIELDS.iter().position(|f| f.key == k).unwrap();
-    for k in [
-        OptionKey::CapacityMb,
-        OptionKey::ZoneSizeMb,
-        OptionKey::ZoneCapacityMb,
-        OptionKey::ConvZones,
-    ] {
-        assert!(pos(k) < pos(OptionKey::MaxActiveZones), "{k:?}");
+    // every geometry option is an upstream one, so that a command for the
+    // C zloop is complete exactly when it gives geometry (gives_geometry)
+    for f in FIELDS.iter().filter(|f| f.class == Class::Geometry) {
+        assert!((f.key as usize) < FIRST_ADDITION, "{:?}", f.key);
     }
 }
 
@@ -693,7 +705,7 @@ fn merged_options_pass_the_add_checks_unless_a_runtime_limit_does_not_fit() {
 }
 
 // ---------------------------------------------------------------------------
-// max_active_zones (a zloop_rs addition): described as geometry
+// max_active_zones (a zloop_rs addition): a runtime option, as max_open_zones
 
 /// GEOM (32 zones of 64 MiB, 4 conventional: 28 sequential) with an active
 /// limit and runtime options.
@@ -716,8 +728,11 @@ fn active_limit_is_described_and_restored_by_an_add_with_only_an_id() {
     assert_eq!((g.max_active_zones, g.max_open_zones), (5, 3));
 }
 
+/// Another limit on the command line is used and described (no
+/// contradiction): that is the way out of a restore refused for more
+/// active zones than the described limit.
 #[test]
-fn active_limit_contradiction_is_refused_with_both_values() {
+fn active_limit_given_overrides_the_description_and_is_stored() {
     let s = stored(ACTIVE);
     for (c, given) in [
         ("add id=3,max_active_zones=6", 6),
@@ -728,36 +743,68 @@ fn active_limit_contradiction_is_refused_with_both_values() {
             1,
         ),
     ] {
-        assert_eq!(
-            merge(&cmd(c), &s),
-            Err(Contradiction {
-                key: OptionKey::MaxActiveZones,
-                given,
-                stored: 5
-            }),
-            "{c}"
+        let m = merge(&cmd(c), &s).unwrap_or_else(|e| panic!("{c}: {e:?}"));
+        assert_eq!(m.max_active_zones, given, "{c}");
+        assert_eq!(geometry(&m).unwrap().max_active_zones, given, "{c}");
+        let t = String::from_utf8(text_of(&m)).unwrap();
+        assert!(
+            t.contains(&format!("\nmax_active_zones={given}\n")),
+            "{c}: {t}"
         );
+        // the layout is still the described one
+        assert_eq!((m.capacity_mb, m.zone_size_mb, m.conv_zones), (2048, 64, 4));
     }
-    // a device described without a limit cannot get one either
-    let s = stored(GEOM);
+    // a device described without a limit gets one
+    let m = merge(&cmd("add id=3,max_active_zones=2"), &stored(GEOM)).unwrap();
+    assert_eq!(geometry(&m).unwrap().max_active_zones, 2);
+    // the open limit above a lower active limit is lowered to it, as for
+    // any add (the described open limit stays 3 in the file)
+    let m = merge(&cmd("add id=3,max_active_zones=2"), &s).unwrap();
+    let g = geometry(&m).unwrap();
+    assert_eq!((g.max_active_zones, g.max_open_zones), (2, 2));
+    assert_eq!(described_value(&m, OptionKey::MaxOpenZones), 3);
+}
+
+/// The rule of the other runtime options: a stored limit is used when the
+/// command leaves it out (and gives no geometry), a limit given replaces it
+/// from then on, and a complete command that leaves it out has none.
+#[test]
+fn stored_active_limit_is_used_when_left_out_and_overridden_when_given() {
+    let s = stored(ACTIVE);
+    for c in [
+        "add id=3",
+        "add id=3,nr_queues=4",
+        "add id=3,max_open_zones=2",
+    ] {
+        let m = merge(&cmd(c), &s).unwrap_or_else(|e| panic!("{c}: {e:?}"));
+        assert_eq!(m.max_active_zones, 5, "{c}");
+    }
+    // given: used, and what the next add id=3 alone restores
+    let m = merge(&cmd("add id=3,max_active_zones=9"), &s).unwrap();
+    assert_eq!(m.max_active_zones, 9);
+    let s2 = parse(&text_of(&m)).unwrap();
+    assert_eq!(merge(&cmd("add id=3"), &s2).unwrap().max_active_zones, 9);
+    // the other runtime options still come from the first description
     assert_eq!(
-        merge(&cmd("add id=3,max_active_zones=2"), &s),
-        Err(Contradiction {
-            key: OptionKey::MaxActiveZones,
-            given: 2,
-            stored: 0
-        })
+        (s2.nr_queues, s2.queue_depth, s2.max_open_zones),
+        (2, 64, 3)
     );
-    // the same value is accepted
-    assert!(merge(&cmd("add id=3,max_active_zones=5"), &stored(ACTIVE)).is_ok());
-    assert!(merge(&cmd("add id=3,max_active_zones=0"), &s).is_ok());
+    assert!(s2.buffered_io);
+    // a complete command (upstream geometry) without it: the upstream
+    // default, no limit, described as 0
+    let m = merge(&cmd(GEOM), &s).unwrap();
+    assert_eq!(m.max_active_zones, 0);
+    assert_eq!(geometry(&m).unwrap().max_active_zones, 0);
+    assert!(String::from_utf8(text_of(&m))
+        .unwrap()
+        .contains("\nmax_active_zones=0\n"));
 }
 
 /// A limit of at least the number of sequential zones is no limit: it is
-/// described as 0 and compares equal to 0, under the described layout (the
-/// command's own defaults, 56 sequential zones, do not count).
+/// described as 0, under the layout of the device (the command's own
+/// defaults, 56 sequential zones, do not count).
 #[test]
-fn active_limit_compares_as_the_limit_it_gives_under_the_described_layout() {
+fn active_limit_is_stored_as_the_limit_it_gives_under_the_described_layout() {
     let s = stored(&format!("{GEOM},max_active_zones=28"));
     assert_eq!(
         s.max_active_zones, 0,
@@ -773,14 +820,10 @@ fn active_limit_compares_as_the_limit_it_gives_under_the_described_layout() {
         assert_eq!(geometry(&m).unwrap().max_active_zones, 0, "{c}");
         assert_eq!(text_of(&m), text_of(&s), "{c}");
     }
-    assert_eq!(
-        merge(&cmd("add id=3,max_active_zones=27"), &s),
-        Err(Contradiction {
-            key: OptionKey::MaxActiveZones,
-            given: 27,
-            stored: 0
-        })
-    );
+    // one below: a limit
+    let m = merge(&cmd("add id=3,max_active_zones=27"), &s).unwrap();
+    assert_eq!(geometry(&m).unwrap().max_active_zones, 27);
+    assert_eq!(described_value(&m, OptionKey::MaxActiveZones), 27);
 }
 
 /// `max_active_zones` is not an upstream option: a command that gives it
@@ -793,17 +836,17 @@ fn active_limit_alone_does_not_make_a_command_complete() {
     let m = merge(&c, &stored(ACTIVE)).unwrap();
     assert_eq!((m.nr_queues, m.queue_depth, m.max_open_zones), (2, 64, 3));
     assert!(m.buffered_io);
-    // with upstream geometry it is complete: runtime defaults apply, the
-    // active limit left out still comes from the description
+    // with upstream geometry it is complete: runtime defaults apply, to
+    // the active limit too
     let m = merge(&cmd("add id=3,conv_zones=4"), &stored(ACTIVE)).unwrap();
     assert_eq!(
         (m.nr_queues, m.max_open_zones, m.max_active_zones),
-        (1, 0, 5)
+        (1, 0, 0)
     );
 }
 
 /// A file without the line (written before the option was described) gives
-/// no limit, and an add that asks for one contradicts it.
+/// no limit, and an add may give one.
 #[test]
 fn a_file_without_the_active_limit_line_describes_no_limit() {
     let t = String::from_utf8(text_of(&cmd(GEOM))).unwrap();
@@ -813,5 +856,6 @@ fn a_file_without_the_active_limit_line_describes_no_limit() {
     assert_eq!(s.max_active_zones, 0);
     assert!(!s.is_given(OptionKey::MaxActiveZones));
     assert_eq!(merge(&cmd("add id=3"), &s).unwrap().max_active_zones, 0);
-    assert!(merge(&cmd("add id=3,max_active_zones=3"), &s).is_err());
+    let m = merge(&cmd("add id=3,max_active_zones=3"), &s).unwrap();
+    assert_eq!(m.max_active_zones, 3);
 }
