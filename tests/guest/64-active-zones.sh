@@ -42,8 +42,8 @@ flush() { local r; r=$(zctl fsync $D); [[ $r == OK ]] || fail "flush: $r"; }
 
 # limits OPTIONS OPEN ACTIVE: a new device added with OPTIONS exports these
 # queue/max_open_zones and queue/max_active_zones. (A new directory each
-# time: the description file of the last one would hold its active limit,
-# which a re-add may not contradict.)
+# time, so that each case stands alone; a re-add of the same directory with
+# GEOM would also take the command's limit, or none: 67-self-describing.)
 limits() {
     rm -rf "${BASE:?}/0"
     dev_add 0 "$GEOM${1:+,$1}"
@@ -323,43 +323,46 @@ four_active_zones() {
     dev_remove 0
 }
 
-# set_described_limit N: the description file of zloop0 says max_active_zones=N
-# (an edited file is used as it is: 67-self-describing)
-set_described_limit() {
+# expect_described_limit N: the description file of zloop0 says max_active_zones=N
+expect_described_limit() {
     local f=$BASE/0/zloop_rs.device
-    grep -q '^max_active_zones=' "$f" || fail "no max_active_zones line in $f"
-    sed -i "s/^max_active_zones=.*/max_active_zones=$1/" "$f"
+    grep -qx "max_active_zones=$1" "$f" || fail "want max_active_zones=$1 in $f: $(cat "$f")"
 }
 
-# The limit comes from the command for a directory without a description
-# (the C zloop's), from the description file for one of zloop_rs.
+# The limit is a runtime option (zloop_rs.rst section 6): the one on the
+# command line is used, over the described one of a zloop_rs directory (5),
+# and the rest of the options come from the file; a C zloop directory has no
+# description, so its commands give the geometry. A refused add leaves the
+# zone files and the description as they were; the add with a large enough
+# limit stores it, and add id=0 alone restores it from then on.
 restore_refused() { # DRV-THAT-WROTE
-    local before limited
+    local before geo
     four_active_zones "$1"
     load_rs
     if [[ $1 == rs ]]; then
-        set_described_limit 3
-        limited="add id=0"
+        expect_described_limit 5
+        geo=
     else
         [[ -e $BASE/0/zloop_rs.device ]] && fail "the C zloop wrote a description"
-        limited="add id=0,$GEOM,max_active_zones=3"
+        geo="$GEOM,"
     fi
     before=$(stat -c '%n %s' "$BASE"/0/*)
     dmesg_mark
-    ctl_err EINVAL "$limited"
+    ctl_err EINVAL "add id=0,${geo}max_active_zones=3"
     klog
-    expect_eq "$(grep -c 'zloop0: 4 zones are partially written, more than max_active_zones=3$' <<< "$KLOG")" 1 \
+    expect_eq "$(grep -c 'zloop0: 4 zones are partially written, more than max_active_zones=3; use max_active_zones=4 or more, or 0 for no limit$' <<< "$KLOG")" 1 \
         "refusal lines ($1 directory)"
     expect_eq "$(dev_ids)" "" "devices after the refused add"
-    expect_eq "$(stat -c '%n %s' "$BASE"/0/*)" "$before" "zone files after the refused add"
-    # within the limit: restored as found, and the limit holds from the start
+    expect_eq "$(stat -c '%n %s' "$BASE"/0/*)" "$before" "files after the refused add"
     if [[ $1 == rs ]]; then
-        set_described_limit 4
-        dev_add 0
+        expect_described_limit 5
     else
-        dev_add 0 "$GEOM,max_active_zones=4"
+        [[ -e $BASE/0/zloop_rs.device ]] && fail "a refused add wrote a description"
     fi
+    # within the limit: restored as found, and the limit holds from the start
+    dev_add 0 "${geo}max_active_zones=4"
     expect_eq "$(cat $Q/max_active_zones)" 4 "queue max_active_zones of the restored device"
+    expect_described_limit 4
     for z in 2 3 4 5; do expect_zone $D $z $CLOSED 128; done
     expect_zone $D 6 $FULL -1
     expect_zone $D 7 $EMPTY 0
@@ -369,11 +372,16 @@ restore_refused() { # DRV-THAT-WROTE
     rz_ok 2 128
     rz_ok 6 $((CAPMB * 1024))
     dev_remove 0
+    # the stored limit: add id=0 alone
+    dev_add 0
+    expect_eq "$(cat $Q/max_active_zones)" 4 "queue max_active_zones after add id=0"
+    wz_err EOVERFLOW 8
+    expect_zone $D 8 $EMPTY 0
+    dev_remove 0
     # a limit of the number of sequential zones is none: nothing to check
-    # (without the description, which now says 4 for both directories)
-    grep -qx 'max_active_zones=4' "$BASE/0/zloop_rs.device" || fail "description: $(cat "$BASE/0/zloop_rs.device")"
-    rm "$BASE/0/zloop_rs.device"
-    dev_add 0 "$GEOM,max_active_zones=$NR_SEQ"
+    dev_add 0 "max_active_zones=$NR_SEQ"
+    expect_eq "$(cat $Q/max_active_zones)" 0 "queue max_active_zones with max_active_zones=$NR_SEQ"
+    expect_described_limit 0
     wz_ok 8
     dev_remove 0
 }
@@ -391,11 +399,12 @@ test_restore_counts_after_the_discard_write_cache_roll_back() {
     for z in 3 4 5; do wz_ok $z; done
     rm -rf "$BASE/1"
     cp -a "$BASE/0" "$BASE/1" || fail "cp -a"
-    # the limits below come from the commands (the description says none)
-    rm "$BASE/1/zloop_rs.device" || fail "no description file"
+    # the copy has the description (no limit, discard_write_cache): the
+    # commands below give the geometry, so their limits and flags are used
+    [[ -f $BASE/1/zloop_rs.device ]] || fail "no description file in the copy"
     dmesg_mark
     ctl_err EINVAL "add id=1,$GEOM,max_active_zones=1"
-    klog_has 'zloop1: 4 zones are partially written, more than max_active_zones=1$' \
+    klog_has 'zloop1: 4 zones are partially written, more than max_active_zones=1; use max_active_zones=4 or more, or 0 for no limit$' \
         || fail "no refusal line without the roll-back"
     dmesg_mark
     ctl_ok "add id=1,$GEOM,discard_write_cache,max_active_zones=1"
@@ -412,7 +421,8 @@ test_restore_counts_after_the_discard_write_cache_roll_back() {
 # A directory made with max_active_zones is an ordinary zloop directory: the
 # C zloop re-adds it (it has no such option) and lets more zones be active;
 # zloop_rs then checks the new count against the limit of the description
-# file, or, without one, the limit it is given.
+# file, and its refusal line says the way out: a larger limit on the command
+# line, which is used and stored (a runtime option, zloop_rs.rst section 6).
 test_c_zloop_readds_a_directory_made_with_max_active_zones() {
     load_rs
     dev_add 0 "$GEOM,max_active_zones=3"
@@ -435,24 +445,31 @@ test_c_zloop_readds_a_directory_made_with_max_active_zones() {
     expect_eq "$(nr_active)" 6 "active zones on the C zloop"
     dev_remove 0
     load_rs
-    # the description file (which the C zloop left alone) still says 3: the
-    # restore is refused, and a command cannot raise the described limit
-    grep -qx 'max_active_zones=3' "$BASE/0/zloop_rs.device" || fail "description: $(cat "$BASE/0/zloop_rs.device")"
+    # the description file (which the C zloop left alone) still says 3:
+    # add id=0 is refused by it
+    expect_described_limit 3
     dmesg_mark
     ctl_err EINVAL "add id=0"
-    klog_has 'zloop0: 6 zones are partially written, more than max_active_zones=3$' \
+    klog_has 'zloop0: 6 zones are partially written, more than max_active_zones=3; use max_active_zones=6 or more, or 0 for no limit$' \
         || fail "no refusal line for the described limit"
+    # a limit given replaces the described one; 5 is still too low
     dmesg_mark
-    ctl_err EINVAL "add id=0,$GEOM,max_active_zones=6"
-    klog_has 'zloop0: max_active_zones=6 contradicts max_active_zones=3 of .*/0/zloop_rs.device' \
-        || fail "no contradiction line"
-    # without the description, the command's limit is checked as for any
-    # directory (zloop_rs.rst section 6: delete or edit the file)
-    rm "$BASE/0/zloop_rs.device"
-    ctl_err EINVAL "add id=0,$GEOM,max_active_zones=5"
-    dev_add 0 "$GEOM,max_active_zones=6"
+    ctl_err EINVAL "add id=0,max_active_zones=5"
+    klog_has 'zloop0: 6 zones are partially written, more than max_active_zones=5; use max_active_zones=6 or more, or 0 for no limit$' \
+        || fail "no refusal line for the limit of the command"
+    expect_described_limit 3
+    # 6 restores the device (the rest from the file) and is stored
+    dev_add 0 "max_active_zones=6"
+    expect_eq "$(cat $Q/max_active_zones)" 6 "queue max_active_zones after the add with a larger limit"
+    expect_described_limit 6
     for z in 2 3 5 6 7 8; do expect_zone $D $z $CLOSED 128; done
     for z in 2 5 6 7 8; do rz_ok $z 64; done
+    wz_err EOVERFLOW 9
+    expect_zone $D 9 $EMPTY 0
+    dev_remove 0
+    # from now on add id=0 alone restores the device with that limit
+    dev_add 0
+    expect_eq "$(cat $Q/max_active_zones)" 6 "queue max_active_zones after add id=0"
     wz_err EOVERFLOW 9
     expect_zone $D 9 $EMPTY 0
 }
@@ -513,10 +530,9 @@ test_restore_counts_after_the_recorded_faults() {
     fault zone_offline 5
     dev_remove 0
     # the limits below come from the commands (the description says none)
-    rm "$BASE/0/zloop_rs.device" || fail "no description file"
     dmesg_mark
     ctl_err EINVAL "add id=0,$GEOM,max_active_zones=1"
-    klog_has 'zloop0: 2 zones are partially written, more than max_active_zones=1$' \
+    klog_has 'zloop0: 2 zones are partially written, more than max_active_zones=1; use max_active_zones=2 or more, or 0 for no limit$' \
         || fail "no refusal line counting the 2 zones without a fault"
     dev_add 0 "$GEOM,max_active_zones=2"
     expect_zone $D 2 $CLOSED 128

@@ -242,10 +242,12 @@ test_runtime_limit_is_checked_against_the_restored_geometry() {
     expect_eq "$(desc_value max_open_zones)" 100 "file after the refused add"
 }
 
-# max_active_zones (64-active-zones) is described as geometry: "add id=0"
-# alone restores the limit, a complete command that leaves it out keeps it,
-# another limit is a contradiction (EINVAL, one line), and a limit of at
-# least the sequential zones is none, stored as 0.
+# max_active_zones (64-active-zones) is a runtime option, as max_open_zones:
+# "add id=0" alone restores the limit, another limit given is used and
+# stored (also one the partially written zones do not fit: the restore
+# refusal, which leaves the file as it was), a complete command that leaves
+# it out has no limit (the upstream default), and a limit of at least the
+# sequential zones is none, stored as 0.
 test_active_limit_is_restored_from_the_description() {
     load_rs
     dev_add 0 "$GEOM,max_active_zones=3"         # 6 sequential zones
@@ -261,21 +263,34 @@ test_active_limit_is_restored_from_the_description() {
     expect_zone $D 5 "$EMPTY" 0
     pr_ok $D $((2 * ZB)) $MB 2
     dev_remove 0
-    # a command with geometry but without the option: the limit stays
-    add_ok "add id=0,$GEOM"
-    expect_eq "$(cat /sys/block/zloop0/queue/max_active_zones)" 3 "queue max_active_zones after add with geometry"
+    # another limit: used (the rest from the file) and stored
+    add_ok "add id=0,max_active_zones=4"
+    expect_eq "$(cat /sys/block/zloop0/queue/max_active_zones)" 4 "queue max_active_zones after add with another limit"
+    expect_eq "$(cat /sys/block/zloop0/zloop/max_active_zones)" 4 "sysfs max_active_zones after add with another limit"
+    expect_eq "$(desc_value max_active_zones)" 4 "max_active_zones in the file after add with another limit"
+    expect_eq "$(desc_value capacity_mb) $(desc_value zone_capacity_mb)" "512 48" "geometry in the file"
+    pw_ok $D $((5 * ZB)) $MB 5
+    expect_eq "$(pw $D $((6 * ZB)) $MB 6)" EOVERFLOW "a fifth active zone"
+    expect_zone $D 6 "$EMPTY" 0
     dev_remove 0
+    add_ok "add id=0"
+    expect_eq "$(cat /sys/block/zloop0/queue/max_active_zones)" 4 "queue max_active_zones after add id=0 (stored 4)"
+    dev_remove 0
+    # a lower limit than the 4 partially written zones: the restore refusal
     local sum
     sum=$(sum_of "$DESC")
     dmesg_mark
-    ctl_err EINVAL "add id=0,max_active_zones=4"
-    klog_fixed "zloop0: max_active_zones=4 contradicts max_active_zones=3 of $DESC" \
-        || fail "no contradiction line"
-    ctl_err EINVAL "add id=0,$GEOM,max_active_zones=0"
-    expect_eq "$(sum_of "$DESC")" "$sum" "the file after the refused adds"
+    ctl_err EINVAL "add id=0,max_active_zones=3"
+    klog_fixed "zloop0: 4 zones are partially written, more than max_active_zones=3; use max_active_zones=4 or more, or 0 for no limit" \
+        || fail "no refusal line"
+    klog_has 'contradicts' && fail "a limit given was taken for a contradiction"
+    expect_eq "$(sum_of "$DESC")" "$sum" "the file after the refused add"
     [[ -e $D ]] && fail "$D exists after a refused add"
-    # the same limit given is fine
-    add_ok "add id=0,max_active_zones=3"
+    # a command with geometry but without the option: no limit, stored as 0
+    add_ok "add id=0,$GEOM"
+    expect_eq "$(cat /sys/block/zloop0/queue/max_active_zones)" 0 "queue max_active_zones after add with geometry"
+    expect_eq "$(desc_value max_active_zones)" 0 "max_active_zones in the file after add with geometry"
+    pr_ok $D $((5 * ZB)) $MB 5
     dev_remove 0
     # no limit: 6 (all sequential zones) and 0 are the same device
     rm -rf "${BASE:?}/0"
@@ -284,6 +299,7 @@ test_active_limit_is_restored_from_the_description() {
     dev_remove 0
     add_ok "add id=0,max_active_zones=1000"
     expect_eq "$(cat /sys/block/zloop0/queue/max_active_zones)" 0 "queue max_active_zones"
+    expect_eq "$(desc_value max_active_zones)" 0 "a limit of 1000, in the file"
 }
 
 # Errors keep the upstream order: an id in use is EEXIST whatever its file says.
