@@ -136,11 +136,11 @@ test_max_active_zones_in_effect() {
     local spec open active q
     # 8 zones, 6 sequential: OPEN,ACTIVE given -> shown
     for spec in "0 0 0 0" "4 0 4 0" "0 3 0 3" "2 3 2 3" "5 3 3 3" "6 3 3 3" "5 6 5 0" "6 9 0 0"; do
-        read -r open active <<< "$spec"
+        read -r open active _ <<< "$spec"
         rm -rf "${BASE:?}/0"
         dev_add 0 "$G,max_open_zones=$open,max_active_zones=$active"
         q=$(cat /sys/block/zloop0/queue/max_open_zones)/$(cat /sys/block/zloop0/queue/max_active_zones)
-        expect_eq "$(attr max_open_zones)/$(attr max_active_zones)" "$q"             "max_open_zones/max_active_zones against the queue limits for $spec"
+        expect_eq "$(attr max_open_zones)/$(attr max_active_zones)" "$q" "max_open_zones/max_active_zones against the queue limits for $spec"
         expect_eq "$q" "$(cut -d' ' -f3 <<< "$spec")/$(cut -d' ' -f4 <<< "$spec")" "queue limits for $spec"
         if [[ $(attr max_active_zones) == 0 ]]; then
             [[ $(attr options) == *",max_open_zones=$(attr max_open_zones)" ]] \

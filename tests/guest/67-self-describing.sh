@@ -259,7 +259,7 @@ test_active_limit_is_restored_from_the_description() {
     expect_eq "$(cat /sys/block/zloop0/zloop/max_active_zones)" 3 "sysfs max_active_zones after add id=0"
     pw_ok $D $((3 * ZB)) $MB 3
     pw_ok $D $((4 * ZB)) $MB 4
-    expect_eq "$(pw $D $((5 * ZB)) $MB 5)" EOVERFLOW "a fourth active zone"
+    expect_eq "$(pw $D $((5 * ZB)) 65536 5)" EOVERFLOW "a fourth active zone"
     expect_zone $D 5 "$EMPTY" 0
     pr_ok $D $((2 * ZB)) $MB 2
     dev_remove 0
@@ -270,7 +270,7 @@ test_active_limit_is_restored_from_the_description() {
     expect_eq "$(desc_value max_active_zones)" 4 "max_active_zones in the file after add with another limit"
     expect_eq "$(desc_value capacity_mb) $(desc_value zone_capacity_mb)" "512 48" "geometry in the file"
     pw_ok $D $((5 * ZB)) $MB 5
-    expect_eq "$(pw $D $((6 * ZB)) $MB 6)" EOVERFLOW "a fifth active zone"
+    expect_eq "$(pw $D $((6 * ZB)) 65536 6)" EOVERFLOW "a fifth active zone"
     expect_zone $D 6 "$EMPTY" 0
     dev_remove 0
     add_ok "add id=0"
@@ -403,11 +403,11 @@ test_corrupt_description_is_einval_naming_the_file() {
     sed '1s/=1$/=2/' /tmp/good > "$DESC"
     corrupt_case "line 1: unknown format version '2'"
     sed 's/^end$/future_option=1\nend/' /tmp/good > "$DESC"
-    corrupt_case "line 13: unknown option (from a later zloop_rs?) 'future_option'"
+    corrupt_case "line 14: unknown option (from a later zloop_rs?) 'future_option'"
     sed 's/^capacity_mb=512$/capacity_mb=64/' /tmp/good > "$DESC"
     corrupt_case "invalid capacity"
     { cat /tmp/good; echo extra; } > "$DESC"
-    corrupt_case "line 14: text after the end line"
+    corrupt_case "line 15: text after the end line"
     printf '\x7fELF\x02\x01\x01\x00\x00\x00\n' > "$DESC"
     corrupt_case "line 1: not a zloop_rs device description"
     # deleted: the command alone, as for a directory of the C zloop
