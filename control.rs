@@ -24,6 +24,7 @@ use kernel::{
 };
 
 use crate::{
+    descfile::describe,
     device::Device,
     hooks,
     kapi::{self, blk::GenDisk, global, misc::OwnedMiscRegistration, module::ModuleRef},
@@ -88,13 +89,38 @@ fn parse_error(e: ParseError) -> Error {
     }
 }
 
-/// `add`: create (or restore) a device.
-fn add(mut opts: AddOptions<'_>) -> Result {
-    let geo = geometry(&opts).map_err(parse_error)?;
-    opts.nr_queues = opts.nr_queues.min(kapi::online_cpus());
+/// `add`: create (or restore) a device. The description file of its
+/// directory completes the command's options (`descfile::describe`). For an
+/// `add` with a free id that happens before anything else, so that the
+/// options are checked as upstream checks a command (without a description:
+/// exactly so); for one without an id, or with an id in use (which fails
+/// as upstream, with EEXIST or EBUSY), once the id is reserved.
+fn add(cmd: AddOptions<'_>) -> Result {
+    // (The file is read without the table lock.)
+    let free_id = match cmd.id {
+        Some(id) if !global::devices()?.is_taken(id) => Some(id),
+        _ => None,
+    };
+    let early = free_id.map(|id| describe(&cmd, id)).transpose()?;
+    geometry(early.as_ref().map_or(&cmd, |d| &d.opts)).map_err(parse_error)?;
     let module = ModuleRef::try_get()?;
-    let id = global::devices()?.reserve(opts.id)?;
-    let made = Device::create(&opts, geo, id, crate::prealloc_mb()).and_then(|(dev, new)| {
+    let id = global::devices()?.reserve(cmd.id)?;
+    let desc = match early {
+        Some(desc) => desc,
+        None => describe(&cmd, id.id())?,
+    };
+    let geo = geometry(&desc.opts).map_err(parse_error)?;
+    let mut opts = desc.opts;
+    if geo.max_open_zones != opts.max_open_zones {
+        pr_info!(
+            "zloop{}: max_open_zones lowered from {} to max_active_zones {}\n",
+            id.id(),
+            opts.max_open_zones,
+            geo.max_open_zones
+        );
+    }
+    opts.nr_queues = opts.nr_queues.min(kapi::online_cpus());
+    let made = Device::create(&opts, geo, id, crate::prealloc_mb(), desc).and_then(|(dev, new)| {
         match Device::add_disk(&dev) {
             Ok(disk) => {
                 new.keep();
@@ -251,6 +277,11 @@ impl Devices {
             )
             .map_err(|_| ENOMEM)?;
         Ok(Reservation { id })
+    }
+
+    /// Whether `id` is reserved (live, being added or being removed).
+    fn is_taken(&self, id: u32) -> bool {
+        self.position(id).is_some()
     }
 
     fn position(&self, id: u32) -> Option<usize> {

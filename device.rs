@@ -19,6 +19,8 @@
 //!   flush synced it. Set after a write completed (completion context) or a
 //!   truncate; a flush clears it before it syncs the file.
 //! - `flush_lock` (mutex): one flush at a time; taken before any zone mutex.
+//! - `faults.ranges` (spinlock, `device_inject.rs`): the bad sector ranges;
+//!   taken last, also under `zones` (ordered zone appends in `queue_rq`).
 
 use core::fmt::Write;
 use kernel::{
@@ -34,6 +36,8 @@ use kernel::{
 
 use crate::{
     control::Reservation,
+    descfile::{self, Description},
+    device_sysfs::{self, Counters},
     hooks,
     kapi::{
         self,
@@ -44,6 +48,11 @@ use crate::{
     options::{AddOptions, Geometry},
     zone::{seq_file_sectors, SizeError, ZoneError, ZoneMeta, Zones},
 };
+
+/// Fault injection: zone conditions, bad sector ranges (a child module, so
+/// that it reaches the zone locks and files).
+#[path = "device_inject.rs"]
+pub(crate) mod inject;
 
 /// Largest request, in sectors (1 MiB).
 const MAX_HW_SECTORS: u32 = 2048;
@@ -85,6 +94,13 @@ pub(crate) struct Device {
     files: KVVec<BackingFile>,
     /// The id directory (`<base_dir>/<id>`).
     dir: ARef<File>,
+    /// The options in effect (`AddOptions::in_effect`) but `base_dir`, which
+    /// is in `base_dir`, and the queue shape, which is the tag set's.
+    in_effect: AddOptions<'static>,
+    /// `base_dir` as given to `add`.
+    base_dir: KVec<u8>,
+    /// What the device did since `add` (`/sys/block/zloopN/zloop/`).
+    counters: Counters,
     suspect: KVVec<AtomicFlag>,
     unsynced: KVVec<AtomicFlag>,
     #[pin]
@@ -92,6 +108,9 @@ pub(crate) struct Device {
     locks: Pin<KVBox<[ZoneLock]>>,
     #[pin]
     zones: SpinLock<Zones<KVVec<ZoneMeta>>>,
+    /// Injected faults: bad sector ranges (see `device_inject.rs`).
+    #[pin]
+    faults: inject::Faults,
     // Dropped last: frees the id once everything else of the device is gone.
     _id: Reservation,
 }
@@ -112,32 +131,56 @@ struct ZoneFile {
     prealloc_end: u64,
 }
 
-/// Builds `<base>/<id>[/<kind>-<zone:06>]` as a C string.
-fn path(base: &[u8], id: u32, zone: Option<(&str, u32)>) -> Result<KVec<u8>> {
-    struct Buf(KVec<u8>);
-    impl Write for Buf {
-        fn write_str(&mut self, s: &str) -> core::fmt::Result {
-            self.0
-                .extend_from_slice(s.as_bytes(), GFP_KERNEL)
-                .map_err(|_| core::fmt::Error)
-        }
+/// A C string being built.
+struct PathBuf(KVec<u8>);
+
+impl Write for PathBuf {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        self.0
+            .extend_from_slice(s.as_bytes(), GFP_KERNEL)
+            .map_err(|_| core::fmt::Error)
     }
-    let mut b = Buf(KVec::with_capacity(base.len() + 24, GFP_KERNEL)?);
+}
+
+/// `<base>/<id>` followed by what `leaf` writes, and a NUL.
+fn build_path(
+    base: &[u8],
+    id: u32,
+    leaf: impl FnOnce(&mut PathBuf) -> core::fmt::Result,
+) -> Result<KVec<u8>> {
+    let mut b = PathBuf(KVec::with_capacity(base.len() + 32, GFP_KERNEL)?);
     b.0.extend_from_slice(base, GFP_KERNEL)?;
-    let r = match zone {
-        None => write!(b, "/{id}\0"),
-        Some((kind, z)) => write!(b, "/{id}/{kind}-{z:06}\0"),
-    };
-    r.map_err(|_| ENOMEM)?;
+    write!(b, "/{id}")
+        .and_then(|()| leaf(&mut b))
+        .and_then(|()| b.write_str("\0"))
+        .map_err(|_| ENOMEM)?;
     Ok(b.0)
 }
 
-fn cstr(bytes: &[u8]) -> Result<&CStr> {
+/// Builds `<base>/<id>[/<kind>-<zone:06>]` as a C string.
+fn path(base: &[u8], id: u32, zone: Option<(&str, u32)>) -> Result<KVec<u8>> {
+    build_path(base, id, |b| match zone {
+        None => Ok(()),
+        Some((kind, z)) => write!(b, "/{kind}-{z:06}"),
+    })
+}
+
+/// Builds `<base>/<id>` as a C string.
+pub(crate) fn dir_path(base: &[u8], id: u32) -> Result<KVec<u8>> {
+    path(base, id, None)
+}
+
+/// Builds `<base>/<id>/<name>` as a C string.
+pub(crate) fn file_path(base: &[u8], id: u32, name: &str) -> Result<KVec<u8>> {
+    build_path(base, id, |b| write!(b, "/{name}"))
+}
+
+pub(crate) fn cstr(bytes: &[u8]) -> Result<&CStr> {
     CStr::from_bytes_with_nul(bytes).map_err(|_| EINVAL)
 }
 
 /// Prints a path for log messages (without its NUL).
-struct ShowPath<'a>(&'a [u8]);
+pub(crate) struct ShowPath<'a>(pub(crate) &'a [u8]);
 
 impl kernel::fmt::Display for ShowPath<'_> {
     fn fmt(&self, f: &mut kernel::fmt::Formatter<'_>) -> kernel::fmt::Result {
@@ -334,19 +377,31 @@ fn open_zone_files(
         if z < geo.nr_conv_zones {
             zf.set_up_conventional(geo, restore)?;
         } else {
+            let fault = if restore { zf.recorded_fault()? } else { None };
             let mut sectors = zf.set_up_sequential(geo, block_size)?;
-            if unclean {
+            // A faulty zone keeps its file as it is until the fault goes.
+            if unclean && fault.is_none() {
                 let found = sectors;
                 sectors = zf.roll_back(geo, block_size, sectors)?;
                 rolled_back += u32::from(sectors != found);
             }
             zones.restore(z, sectors);
+            if let Some(f) = fault {
+                zones.set_fault(z, f.cond());
+            }
             if opts.discard_write_cache {
                 let mark = zones.cond(z).is_active().then(|| zones.wp(z));
                 zf.record_stable_wp(mark)?;
                 zones.set_recorded(z, mark);
             }
         }
+    }
+    if zones.nr_faults() != 0 {
+        pr_info!(
+            "zloop{}: {} zones are read-only or offline (user.zloop_rs.cond)\n",
+            id,
+            zones.nr_faults()
+        );
     }
     if unclean {
         pr_info!(
@@ -355,8 +410,33 @@ fn open_zone_files(
             rolled_back
         );
     }
+    check_active_limit(geo, zones, id)?;
     mark_unclean(&new.dir, id, opts.discard_write_cache)?;
     align.ok_or(EINVAL)
+}
+
+/// A restored device must start within its active-zone limit: the zones
+/// found neither empty nor full are active (closed), except those with a
+/// recorded fault (read-only or offline zones are not active: this runs
+/// after the faults are applied). Getting below the limit
+/// would take finishing or resetting zones behind the user's back, which
+/// changes the data they hold (a finish makes the unwritten rest of the
+/// zone readable zeroes, a reset drops it all), so the add is refused; its
+/// line says which limit works (the limit is a runtime option, so `add
+/// id=N,max_active_zones=M` overrides a described one).
+fn check_active_limit(geo: &Geometry, zones: &Zones<KVVec<ZoneMeta>>, id: u32) -> Result {
+    let active = zones.nr_active();
+    if geo.max_active_zones == 0 || active <= geo.max_active_zones {
+        return Ok(());
+    }
+    pr_err!(
+        "zloop{}: {} zones are partially written, more than max_active_zones={}; use max_active_zones={} or more, or 0 for no limit\n",
+        id,
+        active,
+        geo.max_active_zones,
+        active
+    );
+    Err(EINVAL)
 }
 
 /// Whether the id directory `dir` carries the mark of a device with
@@ -439,15 +519,16 @@ fn open_zone_file(path: &CStr, oflags: u32, new: Option<&mut NewFiles>) -> Resul
     vfs::open(path, oflags, 0)
 }
 
-/// The zone files an `add` created. Dropped before [`NewFiles::keep`] (the
-/// add failed at any point, up to adding the disk), it removes them again,
-/// so that a failed or interrupted add of a new device leaves its
-/// directory as it was.
+/// The zone files an `add` created, and its change to the description
+/// file. Dropped before [`NewFiles::keep`] (the add failed at any point, up
+/// to adding the disk), it removes the files again and undoes the change,
+/// so that a failed or interrupted add leaves its directory as it was.
 pub(crate) struct NewFiles {
     dir: ARef<File>,
     id: u32,
     nr_zones: u32,
     files: KVVec<ARef<File>>,
+    description: descfile::Undo,
 }
 
 impl NewFiles {
@@ -458,6 +539,7 @@ impl NewFiles {
             id,
             nr_zones,
             files,
+            description: descfile::Undo::Nothing,
         }
     }
 
@@ -468,14 +550,16 @@ impl NewFiles {
         Ok(())
     }
 
-    /// The add succeeded: the files stay.
+    /// The add succeeded: the files stay, and so does the description.
     pub(crate) fn keep(mut self) {
         self.files.clear();
+        self.description = descfile::Undo::Nothing;
     }
 }
 
 impl Drop for NewFiles {
     fn drop(&mut self) {
+        core::mem::take(&mut self.description).undo(&self.dir, self.id);
         if self.files.is_empty() {
             return;
         }
@@ -641,21 +725,29 @@ impl ZoneFileRef<'_> {
     }
 }
 
-/// Every refused zone operation is an I/O error for the block layer.
-fn zone_error(_: ZoneError) -> Error {
-    EIO
+/// A refused zone operation is an I/O error for the block layer (as
+/// upstream), except one beyond the active-zone limit: EOVERFLOW, which the
+/// block layer turns into `BLK_STS_ZONE_ACTIVE_RESOURCE` (and back into
+/// EOVERFLOW for user space).
+fn zone_error(e: ZoneError) -> Error {
+    match e {
+        ZoneError::ActiveLimit => EOVERFLOW,
+        _ => EIO,
+    }
 }
 
 impl Device {
-    /// Opens (or creates) the zone files of device `id` and builds the
-    /// device, which owns the id from now on; the caller then adds its disk
-    /// with [`Device::add_disk`] and keeps the files created (the second
-    /// value) once that succeeded.
+    /// Opens (or creates) the zone files of device `id`, makes its
+    /// description file say `desc`, and builds the device, which owns the
+    /// id from now on; the caller then adds its disk with
+    /// [`Device::add_disk`] and keeps the files created and the description
+    /// (the second value) once that succeeded.
     pub(crate) fn create(
         opts: &AddOptions<'_>,
         geo: Geometry,
         reservation: Reservation,
         prealloc_mb: u32,
+        desc: Description<'_>,
     ) -> Result<(Arc<Device>, NewFiles)> {
         let nr = reservation.id();
         // Declared before `new`, so dropped after it: when the device cannot
@@ -682,6 +774,14 @@ impl Device {
         let mut new = NewFiles::new(dir.clone(), nr, geo.nr_zones, t.new_files);
         let mut zones = Zones::new(geo, t.meta).ok_or(EINVAL)?;
         let align = open_zone_files(opts, &geo, &mut new, &mut t.files, &mut zones)?;
+        new.description = descfile::store(&dir, opts.base_dir, nr, desc)?;
+        let nr_faults = zones.nr_faults();
+        let mut base_dir = KVec::new();
+        base_dir.extend_from_slice(opts.base_dir, GFP_KERNEL)?;
+        let in_effect = AddOptions {
+            base_dir: b"",
+            ..opts.in_effect(&geo, nr)
+        };
 
         let dev = Arc::pin_init(
             try_pin_init!(Device {
@@ -706,11 +806,15 @@ impl Device {
                 prealloc_ok: AtomicFlag::new(prealloc_mb != 0),
                 files: t.files,
                 dir,
+                in_effect,
+                base_dir,
+                counters: Counters::new(),
                 suspect: t.suspect,
                 unsynced: t.unsynced,
                 flush_lock <- new_mutex!(()),
                 locks: t.locks,
                 zones <- new_spinlock!(zones),
+                faults <- inject::Faults::new(nr_faults),
                 _id: reservation.take().ok_or(EINVAL)?,
             }),
             GFP_KERNEL,
@@ -730,12 +834,13 @@ impl Device {
             max_hw_sectors: MAX_HW_SECTORS,
             max_zone_append_sectors: if dev.zone_append { MAX_HW_SECTORS } else { 0 },
             max_open_zones: geo.max_open_zones,
+            max_active_zones: geo.max_active_zones,
         };
         if hooks::take_add_disk_failure() {
             pr_err!("zloop{}: test hook: add_disk fails\n", dev.id);
             return Err(EIO);
         }
-        let disk = GenDisk::add(dev.clone(), &cfg)?;
+        let disk = GenDisk::add(dev.clone(), &cfg, &device_sysfs::VIEW)?;
         dev.state.store(LIVE, Release);
         pr_info!(
             "zloop{}: {} zones of {} MiB, {} B block size, {}{} zone append\n",
@@ -760,6 +865,33 @@ impl Device {
     /// The device id.
     pub(crate) fn id(&self) -> u32 {
         self.id
+    }
+
+    /// The options in effect: those of an `add` that recreates the device.
+    pub(crate) fn options(&self) -> AddOptions<'_> {
+        let (nr_queues, queue_depth) = self.tag_set.shape();
+        AddOptions {
+            base_dir: &self.base_dir,
+            nr_queues,
+            queue_depth,
+            ..self.in_effect
+        }
+    }
+
+    /// The number of zones.
+    pub(crate) fn nr_zones(&self) -> u32 {
+        self.geo.nr_zones
+    }
+
+    /// What the device did since `add`.
+    pub(crate) fn counters(&self) -> &Counters {
+        &self.counters
+    }
+
+    /// Ends `rq` with `result`, counted.
+    fn end(&self, rq: Request<Self>, result: Result) {
+        self.counters.ended(rq.op(), result.is_ok());
+        rq.end(result);
     }
 
     /// Marks the device as going away: new requests fail quietly, opens fail.
@@ -825,6 +957,7 @@ impl Device {
                 EINVAL
             })?;
         self.zones.lock().set_written(z, sectors);
+        self.counters.resynced();
         if self.discard_write_cache {
             // The re-read may have pulled the mark back below a recorded one
             // (a flush marked the zone full while its last write was still
@@ -858,21 +991,27 @@ impl Device {
                 sector,
                 nr
             );
-            return rq.end(Err(EIO));
+            return self.end(rq, Err(EIO));
         };
         if op == Op::ZoneAppend && !self.zone_append {
             pr_err!("zloop{}: zone append with zone_append=0\n", self.id);
-            return rq.end(Err(EIO));
+            return self.end(rq, Err(EIO));
         }
         let pos = (sector - self.zone_start(z)) << 9;
         let direct = !self.buffered_io;
         if op == Op::Read {
-            if let Err(e) = self.resync_if_suspect(z) {
-                return rq.end(Err(e));
+            if let Err(e) = self
+                .read_fault(z, sector, nr)
+                .and_then(|()| self.resync_if_suspect(z))
+            {
+                return self.end(rq, Err(e));
             }
             return rq.submit_rw(self.file(z), pos, false, direct);
         }
         if self.is_conventional(z) {
+            if let Err(e) = self.bad_range(sector, nr, true) {
+                return self.end(rq, Err(e));
+            }
             return rq.submit_rw(self.file(z), pos, true, direct);
         }
         self.write_seq(rq, z)
@@ -889,10 +1028,20 @@ impl Device {
         let mut zfile = self.locks[z as usize].lock.lock();
         if self.suspect[z as usize].xchg(false, Full) {
             if let Err(e) = self.resync(z) {
-                return rq.end(Err(e));
+                return self.end(rq, Err(e));
             }
         }
         let (sector, nr) = (rq.sector(), rq.nr_sectors());
+        // A bad range fails the write before the write pointer moves. An
+        // append's sector is the write pointer, which only changes under
+        // the zone mutex (ordered appends were checked in `queue_rq`).
+        let at = match op {
+            Op::ZoneAppend if !self.ordered_zone_append => self.zones.lock().wp(z),
+            _ => sector,
+        };
+        if let Err(e) = self.bad_range(at, nr, true) {
+            return self.end(rq, Err(e));
+        }
         let target = {
             let mut zones = self.zones.lock();
             match op {
@@ -914,12 +1063,12 @@ impl Device {
         };
         let s = match target {
             Ok(s) => s,
-            Err(e) => return rq.end(Err(self.refused_write(z, sector, e))),
+            Err(e) => return self.end(rq, Err(self.refused_write(z, sector, e))),
         };
         if hooks::take_write_failure() {
             pr_err!("zloop{}: zone {}: injected write failure\n", self.id, z);
             self.suspect[z as usize].store(true, Release);
-            return rq.end(Err(EIO));
+            return self.end(rq, Err(EIO));
         }
         if op == Op::ZoneAppend {
             rq.set_sector(s);
@@ -934,7 +1083,7 @@ impl Device {
     fn refused_write(&self, z: u32, sector: u64, e: Option<ZoneError>) -> Error {
         match e {
             None => pr_err!(
-                "zloop{}: zone {}: ordered zone append at sector {} dropped: the zone was reset, finished or re-read since it was queued\n",
+                "zloop{}: zone {}: ordered zone append at sector {} dropped: the zone was reset, finished, re-read or made read-only or offline since it was queued\n",
                 self.id,
                 z,
                 sector
@@ -946,7 +1095,7 @@ impl Device {
                 sector,
                 wp
             ),
-            Some(_) => {}
+            Some(e) => return zone_error(e),
         }
         EIO
     }
@@ -1025,18 +1174,23 @@ impl Device {
         self.zones.lock().close(z).map_err(zone_error)
     }
 
-    fn reset_zone(&self, z: u32) -> Result {
+    /// RESET of zone `z`; as part of a reset of all zones (`all`), a zone
+    /// in a fault condition is left as it is (as null_blk does).
+    fn reset_zone(&self, z: u32, all: bool) -> Result {
         if self.is_conventional(z) {
             return Err(EIO);
         }
         let mut zfile = self.locks[z as usize].lock.lock();
         let suspect = self.suspect[z as usize].load(Acquire);
-        if !self
-            .zones
-            .lock()
-            .reset_needed(z, suspect)
-            .map_err(zone_error)?
-        {
+        let needed = {
+            let zones = self.zones.lock();
+            if all && zones.cond(z).is_fault() {
+                Ok(false)
+            } else {
+                zones.reset_needed(z, suspect)
+            }
+        };
+        if !needed.map_err(zone_error)? {
             return Ok(());
         }
         // Truncating frees every block, preallocated ones included.
@@ -1071,7 +1225,7 @@ impl Device {
 
     fn reset_all(&self) -> Result {
         for z in self.geo.nr_conv_zones..self.geo.nr_zones {
-            self.reset_zone(z)?;
+            self.reset_zone(z, true)?;
         }
         Ok(())
     }
@@ -1210,80 +1364,9 @@ impl Device {
         }
     }
 
-    fn log_failed(&self, rq: &RequestRef<'_>, z: u32, what: &str, errno: isize) {
-        pr_err!(
-            "zloop{}: zone {}: {} of sector {} (+{}) failed (error {})\n",
-            self.id,
-            z,
-            what,
-            rq.sector(),
-            rq.nr_sectors(),
-            errno
-        );
-    }
-
-    /// The zone number of a zone-management request (the block layer sends
-    /// them for whole zones).
-    fn mgmt_zone(&self, rq: &Request<Self>) -> Result<u32> {
-        self.zone_of(rq.sector(), 0).ok_or(EIO)
-    }
-}
-
-impl Driver for Device {
-    fn tag_set(&self) -> &TagSet<Self> {
-        &self.tag_set
-    }
-
-    fn workqueue(&self) -> &Workqueue {
-        &self.wq
-    }
-
-    fn queue_rq(&self, rq: &RequestRef<'_>) -> Queued {
-        if self.state.load(Relaxed) == DELETING {
-            return Queued::FailQuietly;
-        }
-        if self.ordered_zone_append && rq.op() == Op::ZoneAppend {
-            // Assign the sector now, so appends land in submission order;
-            // the work item writes it only if the zone's epoch is still
-            // this one (see `write_seq`).
-            let nr = rq.nr_sectors();
-            let Some(z) = self.zone_of(rq.sector(), nr) else {
-                return Queued::Fail;
-            };
-            if self.is_conventional(z) {
-                return Queued::Fail;
-            }
-            let mut zones = self.zones.lock();
-            match zones.prep_append(z, nr) {
-                Ok(s) => {
-                    rq.set_sector(s);
-                    rq.set_tag(u64::from(zones.epoch(z)));
-                }
-                Err(_) => return Queued::Fail,
-            }
-        }
-        Queued::Work
-    }
-
-    fn work(&self, rq: Request<Self>) {
-        rq.clear_nowait();
-        let result = match rq.op() {
-            Op::Read | Op::Write | Op::ZoneAppend => return self.read_write(rq),
-            Op::Flush => self.flush(),
-            Op::ZoneReset => self.mgmt_zone(&rq).and_then(|z| self.reset_zone(z)),
-            Op::ZoneResetAll => self.reset_all(),
-            Op::ZoneFinish => self.mgmt_zone(&rq).and_then(|z| self.finish_zone(z)),
-            Op::ZoneOpen => self.mgmt_zone(&rq).and_then(|z| self.open_zone(z)),
-            Op::ZoneClose => self.mgmt_zone(&rq).and_then(|z| self.close_zone(z)),
-            Op::Other(op) => {
-                pr_err!("zloop{}: unsupported operation {}\n", self.id, op);
-                Err(Error::from_errno(-(kernel::bindings::EOPNOTSUPP as i32)))
-            }
-        };
-        rq.end(result);
-    }
-
-    fn complete(&self, rq: &RequestRef<'_>, result: isize) -> Result {
+    /// How a read or write that [`Request::submit_rw`] started ends, now
+    /// that its file I/O finished with `result` (see [`Driver::complete`]).
+    fn rw_ended(&self, rq: &RequestRef<'_>, result: isize) -> Result {
         let z = (rq.sector() >> self.geo.zone_shift) as u32;
         let bytes = u64::from(rq.bytes());
         if rq.op() == Op::Read {
@@ -1324,6 +1407,99 @@ impl Driver for Device {
             }
         }
         Err(Error::from_errno(result as i32))
+    }
+
+    /// What `queue_rq` does with `rq`: fail it while the device goes away,
+    /// assign the sector of an ordered zone append, else queue its work.
+    fn admit(&self, rq: &RequestRef<'_>) -> Queued {
+        if self.state.load(Relaxed) == DELETING {
+            return Queued::FailQuietly;
+        }
+        if self.ordered_zone_append && rq.op() == Op::ZoneAppend {
+            // Assign the sector now, so appends land in submission order;
+            // the work item writes it only if the zone's epoch is still
+            // this one (see `write_seq`).
+            let nr = rq.nr_sectors();
+            let Some(z) = self.zone_of(rq.sector(), nr) else {
+                return Queued::Fail(EIO);
+            };
+            if self.is_conventional(z) {
+                return Queued::Fail(EIO);
+            }
+            let mut zones = self.zones.lock();
+            // A bad range fails the append before the write pointer moves.
+            if let Err(e) = self.bad_range(zones.wp(z), nr, true) {
+                return Queued::Fail(e);
+            }
+            match zones.prep_append(z, nr) {
+                Ok(s) => {
+                    rq.set_sector(s);
+                    rq.set_tag(u64::from(zones.epoch(z)));
+                }
+                Err(e) => return Queued::Fail(zone_error(e)),
+            }
+        }
+        Queued::Work
+    }
+
+    fn log_failed(&self, rq: &RequestRef<'_>, z: u32, what: &str, errno: isize) {
+        pr_err!(
+            "zloop{}: zone {}: {} of sector {} (+{}) failed (error {})\n",
+            self.id,
+            z,
+            what,
+            rq.sector(),
+            rq.nr_sectors(),
+            errno
+        );
+    }
+
+    /// The zone number of a zone-management request (the block layer sends
+    /// them for whole zones).
+    fn mgmt_zone(&self, rq: &Request<Self>) -> Result<u32> {
+        self.zone_of(rq.sector(), 0).ok_or(EIO)
+    }
+}
+
+impl Driver for Device {
+    fn tag_set(&self) -> &TagSet<Self> {
+        &self.tag_set
+    }
+
+    fn workqueue(&self) -> &Workqueue {
+        &self.wq
+    }
+
+    fn queue_rq(&self, rq: &RequestRef<'_>) -> Queued {
+        let queued = self.admit(rq);
+        if !matches!(queued, Queued::Work) {
+            self.counters.ended(rq.op(), false);
+        }
+        queued
+    }
+
+    fn work(&self, rq: Request<Self>) {
+        rq.clear_nowait();
+        let result = match rq.op() {
+            Op::Read | Op::Write | Op::ZoneAppend => return self.read_write(rq),
+            Op::Flush => self.flush(),
+            Op::ZoneReset => self.mgmt_zone(&rq).and_then(|z| self.reset_zone(z, false)),
+            Op::ZoneResetAll => self.reset_all(),
+            Op::ZoneFinish => self.mgmt_zone(&rq).and_then(|z| self.finish_zone(z)),
+            Op::ZoneOpen => self.mgmt_zone(&rq).and_then(|z| self.open_zone(z)),
+            Op::ZoneClose => self.mgmt_zone(&rq).and_then(|z| self.close_zone(z)),
+            Op::Other(op) => {
+                pr_err!("zloop{}: unsupported operation {}\n", self.id, op);
+                Err(Error::from_errno(-(kernel::bindings::EOPNOTSUPP as i32)))
+            }
+        };
+        self.end(rq, result);
+    }
+
+    fn complete(&self, rq: &RequestRef<'_>, result: isize) -> Result {
+        let ended = self.rw_ended(rq, result);
+        self.counters.ended(rq.op(), ended.is_ok());
+        ended
     }
 
     fn open(&self) -> Result {

@@ -12,6 +12,11 @@
 //! (`match_token()`, `match_int()`, `match_uint()`). It borrows from the
 //! written bytes and never allocates.
 //!
+//! zloop_rs adds options of its own after the upstream ones
+//! ([`FIRST_ADDITION`] on): commands without them are read exactly as
+//! upstream reads them, and the control file lists them after the upstream
+//! text, so that a script can tell them apart.
+//!
 //! Linux's C `long` is as wide as a pointer on every architecture, so `usize` and
 //! `isize` stand for `unsigned long` and `long` below.
 
@@ -61,12 +66,20 @@ pub(crate) enum OptionKey {
     DiscardWriteCache = 11,
     /// `max_open_zones=%u`.
     MaxOpenZones = 12,
+    /// `max_active_zones=%u` (zloop_rs addition).
+    MaxActiveZones = 13,
 }
 
 impl OptionKey {
-    /// The option's bit in the mask of options seen (upstream `ZLOOP_OPT_*`).
-    const fn mask(self) -> u32 {
+    /// The option's bit in the mask of options seen (upstream `ZLOOP_OPT_*`)
+    /// and in [`AddOptions::given`].
+    pub(crate) const fn mask(self) -> u32 {
         1 << self as u32
+    }
+
+    /// The option's name, as written before `=`.
+    pub(crate) const fn name(self) -> &'static str {
+        OPTIONS[self as usize].name
     }
 }
 
@@ -87,8 +100,8 @@ const fn opt(key: OptionKey, name: &'static str, kind: ValueKind) -> OptionSpec 
 }
 
 /// Every `add` option, in the order of the upstream token table (the order the
-/// control file lists them in).
-pub(crate) const OPTIONS: [OptionSpec; 13] = {
+/// control file lists them in), then the zloop_rs additions.
+pub(crate) const OPTIONS: [OptionSpec; 14] = {
     use OptionKey as K;
     use ValueKind as V;
     [
@@ -105,15 +118,29 @@ pub(crate) const OPTIONS: [OptionSpec; 13] = {
         opt(K::OrderedZoneAppend, "ordered_zone_append", V::Flag),
         opt(K::DiscardWriteCache, "discard_write_cache", V::Flag),
         opt(K::MaxOpenZones, "max_open_zones", V::Uint),
+        opt(K::MaxActiveZones, "max_active_zones", V::Uint),
     ]
 };
 
-/// What a read of `/dev/zloop-control` returns: byte for byte the text of the
-/// upstream C driver (`OPTIONS` joined with `,` after `add `, then `remove`).
+/// Index in [`OPTIONS`] of the first zloop_rs addition: the entries before it
+/// are the upstream token table.
+pub(crate) const FIRST_ADDITION: usize = OptionKey::MaxActiveZones as usize;
+
+// The additions follow the last upstream option (`max_open_zones`).
+const _: () = assert!(matches!(
+    OPTIONS[FIRST_ADDITION - 1].key,
+    OptionKey::MaxOpenZones
+));
+
+/// What a read of `/dev/zloop-control` returns: `OPTIONS` joined with `,`
+/// after `add `, then `remove`. Up to `max_open_zones=%u` this is byte for
+/// byte the text of the upstream C driver; the zloop_rs additions follow at
+/// the end of the `add` line (`grep max_active_zones /dev/zloop-control`
+/// tells zloop_rs with them from the C zloop).
 pub(crate) const CONTROL_TEXT: &str = "add id=%d,capacity_mb=%u,zone_size_mb=%u,\
 zone_capacity_mb=%u,conv_zones=%u,base_dir=%s,nr_queues=%u,queue_depth=%u,\
 buffered_io,zone_append=%u,ordered_zone_append,discard_write_cache,\
-max_open_zones=%u\nremove id=%d\n";
+max_open_zones=%u,max_active_zones=%u\nremove id=%d\n";
 
 // Every entry of `OPTIONS` sits at the index its key names.
 const _: () = {
@@ -217,6 +244,12 @@ pub(crate) struct AddOptions<'a> {
     pub(crate) discard_write_cache: bool,
     /// Limit on open sequential zones; 0 means no limit.
     pub(crate) max_open_zones: u32,
+    /// Limit on active (open or closed) sequential zones; 0 means no limit.
+    /// A zloop_rs addition.
+    pub(crate) max_active_zones: u32,
+    /// The [`OptionKey::mask`] bits of the options the command gave; the
+    /// others have their default value.
+    pub(crate) given: u32,
 }
 
 impl AddOptions<'static> {
@@ -235,6 +268,8 @@ impl AddOptions<'static> {
         ordered_zone_append: false,
         discard_write_cache: false,
         max_open_zones: 0,
+        max_active_zones: 0,
+        given: 0,
     };
 }
 
@@ -249,6 +284,54 @@ impl AddOptions<'_> {
     /// `ordered_zone_append` when `zone_append` is off.
     pub(crate) const fn ordered_zone_append_effective(&self) -> bool {
         self.zone_append && self.ordered_zone_append
+    }
+
+    /// Whether the command gave option `key` (even with its default value).
+    pub(crate) const fn is_given(&self, key: OptionKey) -> bool {
+        self.given & key.mask() != 0
+    }
+
+    /// The value of option `key` as a number: a flag (and `zone_append`) is
+    /// 0 or 1. `None` for `id` and `base_dir`.
+    pub(crate) fn value(&self, key: OptionKey) -> Option<u32> {
+        use OptionKey as K;
+        Some(match key {
+            K::Id | K::BaseDir => return None,
+            K::CapacityMb => self.capacity_mb,
+            K::ZoneSizeMb => self.zone_size_mb,
+            K::ZoneCapacityMb => self.zone_capacity_mb,
+            K::ConvZones => self.conv_zones,
+            K::NrQueues => self.nr_queues,
+            K::QueueDepth => self.queue_depth,
+            K::BufferedIo => u32::from(self.buffered_io),
+            K::ZoneAppend => u32::from(self.zone_append),
+            K::OrderedZoneAppend => u32::from(self.ordered_zone_append),
+            K::DiscardWriteCache => u32::from(self.discard_write_cache),
+            K::MaxOpenZones => self.max_open_zones,
+            K::MaxActiveZones => self.max_active_zones,
+        })
+    }
+
+    /// Sets option `key` to `v`, a number as [`AddOptions::value`] gives
+    /// it (a flag is on unless `v` is 0); does nothing for `id` and
+    /// `base_dir`. No check: [`geometry`] makes them.
+    pub(crate) fn set_value(&mut self, key: OptionKey, v: u32) {
+        use OptionKey as K;
+        match key {
+            K::Id | K::BaseDir => {}
+            K::CapacityMb => self.capacity_mb = v,
+            K::ZoneSizeMb => self.zone_size_mb = v,
+            K::ZoneCapacityMb => self.zone_capacity_mb = v,
+            K::ConvZones => self.conv_zones = v,
+            K::NrQueues => self.nr_queues = v,
+            K::QueueDepth => self.queue_depth = v,
+            K::BufferedIo => self.buffered_io = v != 0,
+            K::ZoneAppend => self.zone_append = v != 0,
+            K::OrderedZoneAppend => self.ordered_zone_append = v != 0,
+            K::DiscardWriteCache => self.discard_write_cache = v != 0,
+            K::MaxOpenZones => self.max_open_zones = v,
+            K::MaxActiveZones => self.max_active_zones = v,
+        }
     }
 }
 
@@ -336,6 +419,7 @@ impl<'a> Parsed<'a> {
     fn into_add(self) -> AddOptions<'a> {
         AddOptions {
             id: u32::try_from(self.id).ok(),
+            given: self.mask,
             ..self.opts
         }
     }
@@ -386,6 +470,7 @@ fn parse_options(text: &[u8]) -> Result<Parsed<'_>, ParseError> {
             }
             OptionKey::ConvZones => o.conv_zones = match_uint(value)?,
             OptionKey::MaxOpenZones => o.max_open_zones = match_uint(value)?,
+            OptionKey::MaxActiveZones => o.max_active_zones = match_uint(value)?,
             OptionKey::BaseDir => o.base_dir = value,
             OptionKey::NrQueues => {
                 o.nr_queues = match_uint(value)?;
@@ -573,8 +658,11 @@ pub(crate) struct Geometry {
     /// Usable sectors of a sequential zone (the zone size when not given).
     pub(crate) zone_capacity_sectors: u64,
     /// Limit on open sequential zones, 0 for none; at most the number of
-    /// sequential zones.
+    /// sequential zones, and at most `max_active_zones` when that is set.
     pub(crate) max_open_zones: u32,
+    /// Limit on active (open or closed) sequential zones, 0 for none; less
+    /// than the number of sequential zones.
+    pub(crate) max_active_zones: u32,
 }
 
 impl Geometry {
@@ -587,6 +675,12 @@ impl Geometry {
 /// The geometry `zloop_ctl_add()` derives before it touches any file, with its
 /// checks: there must be fewer conventional zones than zones, and
 /// `max_open_zones` must not exceed the number of sequential zones.
+///
+/// `max_active_zones` (a zloop_rs addition) follows null_blk: a limit of at
+/// least the number of sequential zones is no limit (0), as the block layer
+/// takes it; with a limit, `max_open_zones` above it is lowered to it (the
+/// caller can tell by comparing with `opts`), because active zones include
+/// the open ones.
 ///
 /// `opts` normally comes from [`parse_command`]; the checks of the parser are
 /// made again, so that any `AddOptions` gives a result and never a panic. The
@@ -613,9 +707,20 @@ pub(crate) fn geometry(opts: &AddOptions<'_>) -> Result<Geometry, ParseError> {
     if opts.conv_zones >= nr_zones {
         return Err(inval("invalid number of conventional zones"));
     }
-    if opts.max_open_zones > nr_zones - opts.conv_zones {
+    let nr_seq_zones = nr_zones - opts.conv_zones;
+    if opts.max_open_zones > nr_seq_zones {
         return Err(inval("invalid maximum number of open zones"));
     }
+    let max_active_zones = if opts.max_active_zones >= nr_seq_zones {
+        0
+    } else {
+        opts.max_active_zones
+    };
+    let max_open_zones = if max_active_zones != 0 {
+        opts.max_open_zones.min(max_active_zones)
+    } else {
+        opts.max_open_zones
+    };
     let zone_capacity_sectors = match opts.zone_capacity_mb {
         0 => zone_sectors,
         mb => u64::from(mb) * SECTORS_PER_MB,
@@ -626,6 +731,117 @@ pub(crate) fn geometry(opts: &AddOptions<'_>) -> Result<Geometry, ParseError> {
         zone_shift,
         zone_sectors,
         zone_capacity_sectors,
-        max_open_zones: opts.max_open_zones,
+        max_open_zones,
+        max_active_zones,
     })
+}
+
+/// Where [`write_value`] and [`write_options`] put their text: numbers go
+/// through [`core::fmt::Write`], `base_dir` as its raw bytes (it need not be
+/// UTF-8, and must come back byte for byte).
+pub(crate) trait OptionSink: core::fmt::Write {
+    /// Appends `bytes` as they are.
+    fn write_bytes(&mut self, bytes: &[u8]) -> core::fmt::Result;
+}
+
+impl AddOptions<'_> {
+    /// The options a device made from `self` has in effect, as an `add`
+    /// would give them to recreate that device: its `id`, the capacity of
+    /// its whole zones, the zone capacity even when it is the zone size,
+    /// `ordered_zone_append` only where it is honoured, and no
+    /// `max_open_zones` limit when it is at least the number of sequential
+    /// zones (such a limit never closes a zone, and the block layer drops
+    /// it too). `max_active_zones` is the limit the device enforces (0 for
+    /// none, also when the one given was at least the number of sequential
+    /// zones), and `max_open_zones` the one left after [`geometry`] lowered
+    /// it to `max_active_zones`. `nr_queues` and `queue_depth` stay as they
+    /// are: the caller knows the ones the tag set got. `given` is the
+    /// options [`write_options`] writes, as the command it writes gives them.
+    pub(crate) fn in_effect(&self, geo: &Geometry, id: u32) -> Self {
+        let nr_seq_zones = geo.nr_zones - geo.nr_conv_zones;
+        let mut o = AddOptions {
+            id: Some(id),
+            // `nr_zones` whole zones of `zone_size_mb`: at most `capacity_mb`.
+            capacity_mb: geo.nr_zones * self.zone_size_mb,
+            zone_capacity_mb: (geo.zone_capacity_sectors / SECTORS_PER_MB) as u32,
+            conv_zones: geo.nr_conv_zones,
+            ordered_zone_append: self.ordered_zone_append_effective(),
+            max_open_zones: if geo.max_open_zones >= nr_seq_zones {
+                0
+            } else {
+                geo.max_open_zones
+            },
+            max_active_zones: geo.max_active_zones,
+            ..*self
+        };
+        o.given = OPTIONS
+            .iter()
+            .filter(|spec| o.is_written(spec.key))
+            .fold(0, |given, spec| given | spec.key.mask());
+        o
+    }
+
+    /// Whether [`write_options`] writes option `key`: a flag only when it is
+    /// set, a zloop_rs addition only when it is not 0, any other option
+    /// always.
+    const fn is_written(&self, key: OptionKey) -> bool {
+        match key {
+            OptionKey::BufferedIo => self.buffered_io,
+            OptionKey::OrderedZoneAppend => self.ordered_zone_append,
+            OptionKey::DiscardWriteCache => self.discard_write_cache,
+            OptionKey::MaxActiveZones => self.max_active_zones != 0,
+            _ => true,
+        }
+    }
+}
+
+/// Writes the value of option `key` of `opts` as `add` takes it (`id` -1
+/// when it is automatic; a flag as `0` or `1`).
+pub(crate) fn write_value<W: OptionSink>(
+    w: &mut W,
+    opts: &AddOptions<'_>,
+    key: OptionKey,
+) -> core::fmt::Result {
+    let flag = |on: bool| u32::from(on);
+    match key {
+        OptionKey::Id => write!(w, "{}", opts.id.map_or(-1, i64::from)),
+        OptionKey::CapacityMb => write!(w, "{}", opts.capacity_mb),
+        OptionKey::ZoneSizeMb => write!(w, "{}", opts.zone_size_mb),
+        OptionKey::ZoneCapacityMb => write!(w, "{}", opts.zone_capacity_mb),
+        OptionKey::ConvZones => write!(w, "{}", opts.conv_zones),
+        OptionKey::BaseDir => w.write_bytes(opts.base_dir),
+        OptionKey::NrQueues => write!(w, "{}", opts.nr_queues),
+        OptionKey::QueueDepth => write!(w, "{}", opts.queue_depth),
+        OptionKey::BufferedIo => write!(w, "{}", flag(opts.buffered_io)),
+        OptionKey::ZoneAppend => write!(w, "{}", flag(opts.zone_append)),
+        OptionKey::OrderedZoneAppend => write!(w, "{}", flag(opts.ordered_zone_append)),
+        OptionKey::DiscardWriteCache => write!(w, "{}", flag(opts.discard_write_cache)),
+        OptionKey::MaxOpenZones => write!(w, "{}", opts.max_open_zones),
+        OptionKey::MaxActiveZones => write!(w, "{}", opts.max_active_zones),
+    }
+}
+
+/// Writes `opts` as the option list of an `add` command (without `add `
+/// and without a newline), every option in [`OPTIONS`] order, a flag only
+/// when it is set: `parse_command` of `add ` and this text gives `opts`
+/// back, as long as the whole command fits in a page. A zloop_rs addition
+/// is written only when it is not 0 (its default), so that the list of a
+/// device that uses none of them is one the C zloop takes too.
+pub(crate) fn write_options<W: OptionSink>(w: &mut W, opts: &AddOptions<'_>) -> core::fmt::Result {
+    let mut first = true;
+    for spec in &OPTIONS {
+        if !opts.is_written(spec.key) {
+            continue;
+        }
+        if !first {
+            w.write_str(",")?;
+        }
+        first = false;
+        w.write_str(spec.name)?;
+        if spec.kind != ValueKind::Flag {
+            w.write_str("=")?;
+            write_value(w, opts, spec.key)?;
+        }
+    }
+    Ok(())
 }

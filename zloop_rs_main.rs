@@ -15,7 +15,11 @@ use kernel::prelude::*;
 use kapi::misc::OwnedMiscRegistration;
 
 mod control;
+mod descfile;
+mod description;
 mod device;
+mod device_sysfs;
+mod faults;
 mod hooks;
 mod kapi;
 mod options;

@@ -16,6 +16,23 @@
 //! `Closed` and `Full`. With a `max_open_zones` limit, an implicit open at the
 //! limit closes the least recently used implicitly open zone; an explicit open
 //! at the limit fails.
+//!
+//! Fault injection adds the two conditions a device sets on its own,
+//! `ReadOnly` and `Offline` (as null_blk's `zone_readonly` and
+//! `zone_offline`): such a zone has no write pointer, leaves the open and
+//! the active zones, and refuses writes, appends and every zone operation until the fault is
+//! cleared, which makes it empty.
+//!
+//! With a `max_active_zones` limit (a zloop_rs addition, the rule of ZNS and
+//! ZBC), at most that many zones are active (open or closed): opening an
+//! empty zone, explicitly or by a write or append, fails when the limit is
+//! reached, whatever the open zones are (closing one keeps it active). A zone
+//! stops being active when it becomes full (write to the capacity, finish)
+//! or empty (reset, or close of a zone opened but never written). The one
+//! transition that is never refused is a re-read of a zone file after an I/O
+//! error ([`Zones::set_written`]): the state must say what the file holds, so
+//! that can leave more zones active than the limit, and opening an empty zone
+//! then fails until enough zones left the active state.
 
 use core::ops::DerefMut;
 
@@ -40,8 +57,12 @@ pub(crate) enum Cond {
     ExpOpen = 0x3,
     /// Partially written, not open.
     Closed = 0x4,
+    /// Read-only (fault injection): reads only.
+    ReadOnly = 0xd,
     /// Written up to its capacity, or finished.
     Full = 0xe,
+    /// Offline (fault injection): no I/O at all.
+    Offline = 0xf,
 }
 
 impl Cond {
@@ -50,11 +71,28 @@ impl Cond {
         matches!(self, Cond::ImpOpen | Cond::ExpOpen)
     }
 
-    /// Whether the zone is active (open or closed): the zones whose write
-    /// pointer a volatile write cache can lose.
+    /// Whether the zone is active (open or closed): the zones that count
+    /// against `max_active_zones`, and whose write pointer a volatile write
+    /// cache can lose.
     pub(crate) const fn is_active(self) -> bool {
         matches!(self, Cond::ImpOpen | Cond::ExpOpen | Cond::Closed)
     }
+
+    /// Whether the condition is an injected fault (`ReadOnly`, `Offline`).
+    pub(crate) const fn is_fault(self) -> bool {
+        matches!(self, Cond::ReadOnly | Cond::Offline)
+    }
+}
+
+/// What asking for a fault condition does to a zone (null_blk's rule):
+/// asking for the condition the zone is in clears it, anything else sets it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum FaultChange {
+    /// The zone takes the condition ([`Zones::set_fault`]).
+    Set,
+    /// The zone was in that condition and becomes empty: its file must be
+    /// truncated to 0 before [`Zones::clear_fault`].
+    Clear,
 }
 
 /// Why a zone operation was refused. Every variant is reported to the block
@@ -75,8 +113,12 @@ pub(crate) enum ZoneError {
     /// The open-zone limit is reached and no implicitly open zone can be
     /// closed to make room.
     OpenLimit,
+    /// The active-zone limit is reached and the operation would make an
+    /// empty zone active (the block layer's `BLK_STS_ZONE_ACTIVE_RESOURCE`).
+    ActiveLimit,
     /// The operation is not valid in the zone's condition (close of an empty
-    /// or full zone, open of a full zone).
+    /// or full zone, open of a full zone, anything but a read of a read-only
+    /// or offline zone).
     BadCondition(Cond),
 }
 
@@ -119,6 +161,8 @@ impl ZoneMeta {
 }
 
 /// What a zone report returns for one zone (the fields of `struct blk_zone`).
+/// A read-only or offline zone is reported with no write pointer, as null_blk
+/// and the block layer's cached report do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct ZoneInfo {
     /// First sector of the zone.
@@ -171,6 +215,10 @@ pub(crate) struct Zones<S> {
     lru_head: u32,
     lru_tail: u32,
     nr_open: u32,
+    /// Zones in a fault condition (`ReadOnly` or `Offline`).
+    nr_faults: u32,
+    /// Zones that are `ImpOpen`, `ExpOpen` or `Closed`.
+    nr_active: u32,
 }
 
 impl<S: DerefMut<Target = [ZoneMeta]>> Zones<S> {
@@ -199,6 +247,8 @@ impl<S: DerefMut<Target = [ZoneMeta]>> Zones<S> {
             lru_head: NIL,
             lru_tail: NIL,
             nr_open: 0,
+            nr_faults: 0,
+            nr_active: 0,
         })
     }
 
@@ -237,6 +287,16 @@ impl<S: DerefMut<Target = [ZoneMeta]>> Zones<S> {
     #[allow(dead_code)] // For tests.
     pub(crate) fn nr_open(&self) -> u32 {
         self.nr_open
+    }
+
+    /// Number of zones in a fault condition.
+    pub(crate) fn nr_faults(&self) -> u32 {
+        self.nr_faults
+    }
+
+    /// Number of active (open or closed) zones.
+    pub(crate) fn nr_active(&self) -> u32 {
+        self.nr_active
     }
 
     /// The report of zone `z`.
@@ -306,23 +366,28 @@ impl<S: DerefMut<Target = [ZoneMeta]>> Zones<S> {
     /// Sets sequential zone `z` from the length of its file re-read after an
     /// I/O error (in sectors, as checked by [`seq_file_sectors`]): 0 is
     /// `Empty`, the capacity is `Full`, anything else keeps an open zone
-    /// open and makes any other one `Closed`. Starts a new epoch; the stable
-    /// data cannot end past the new write pointer.
+    /// open and makes any other one `Closed`, even beyond the active-zone
+    /// limit (the file says so). Starts a new epoch; the stable data cannot
+    /// end past the new write pointer.
+    /// A zone in a fault condition keeps it (its file no longer says where
+    /// its write pointer is: it has none).
     pub(crate) fn set_written(&mut self, z: u32, sectors: u64) {
         let start = self.start(z);
         let m = &mut self.meta[z as usize];
         m.epoch = m.epoch.wrapping_add(1);
+        if m.cond.is_fault() {
+            return;
+        }
         m.flushed = m.flushed.min(start + sectors);
         if sectors == 0 {
             self.mark_empty(z);
         } else if sectors >= self.geo.zone_capacity_sectors {
             self.mark_full(z);
         } else {
-            let m = &mut self.meta[z as usize];
-            if !m.cond.is_open() {
-                m.cond = Cond::Closed;
+            if !self.cond(z).is_open() {
+                self.set_cond(z, Cond::Closed);
             }
-            m.wp = start + sectors;
+            self.meta[z as usize].wp = start + sectors;
         }
     }
 
@@ -346,18 +411,15 @@ impl<S: DerefMut<Target = [ZoneMeta]>> Zones<S> {
     /// Makes sequential zone `z` empty (after its file was truncated to 0).
     pub(crate) fn mark_empty(&mut self, z: u32) {
         self.lru_remove(z);
-        let start = self.start(z);
-        let m = &mut self.meta[z as usize];
-        m.cond = Cond::Empty;
-        m.wp = start;
+        self.set_cond(z, Cond::Empty);
+        self.meta[z as usize].wp = self.start(z);
     }
 
     /// Makes sequential zone `z` full (after its file reached the capacity).
     pub(crate) fn mark_full(&mut self, z: u32) {
         self.lru_remove(z);
-        let m = &mut self.meta[z as usize];
-        m.cond = Cond::Full;
-        m.wp = u64::MAX;
+        self.set_cond(z, Cond::Full);
+        self.meta[z as usize].wp = u64::MAX;
     }
 
     /// Accepts a regular write of `nr` sectors at `sector` into sequential
@@ -366,6 +428,9 @@ impl<S: DerefMut<Target = [ZoneMeta]>> Zones<S> {
     /// zone full when it reaches the capacity.
     pub(crate) fn prep_write(&mut self, z: u32, sector: u64, nr: u64) -> Result<(), ZoneError> {
         let m = self.meta[z as usize];
+        if m.cond.is_fault() {
+            return Err(ZoneError::BadCondition(m.cond));
+        }
         if m.cond == Cond::Full {
             return Err(ZoneError::Full);
         }
@@ -382,6 +447,9 @@ impl<S: DerefMut<Target = [ZoneMeta]>> Zones<S> {
     /// [`Self::epoch`] is what it was here.
     pub(crate) fn prep_append(&mut self, z: u32, nr: u64) -> Result<u64, ZoneError> {
         let m = self.meta[z as usize];
+        if m.cond.is_fault() {
+            return Err(ZoneError::BadCondition(m.cond));
+        }
         if m.cond == Cond::Full {
             return Err(ZoneError::Full);
         }
@@ -423,13 +491,12 @@ impl<S: DerefMut<Target = [ZoneMeta]>> Zones<S> {
             Cond::Closed => Ok(()),
             Cond::ImpOpen | Cond::ExpOpen => {
                 self.lru_remove(z);
-                let start = self.start(z);
-                let m = &mut self.meta[z as usize];
-                m.cond = if m.wp == start {
+                let cond = if self.wp(z) == self.start(z) {
                     Cond::Empty
                 } else {
                     Cond::Closed
                 };
+                self.set_cond(z, cond);
                 Ok(())
             }
             _ => Err(ZoneError::BadCondition(cond)),
@@ -439,45 +506,105 @@ impl<S: DerefMut<Target = [ZoneMeta]>> Zones<S> {
     /// Whether a RESET of zone `z` has anything to do (its file must then be
     /// truncated to 0 before [`Self::mark_empty`]): not for an empty zone,
     /// unless the zone's state is in doubt (`suspect`, after an I/O error).
+    /// A zone in a fault condition cannot be reset.
     pub(crate) fn reset_needed(&self, z: u32, suspect: bool) -> Result<bool, ZoneError> {
-        if self.is_conventional(z) {
-            return Err(ZoneError::Conventional);
-        }
-        Ok(suspect || self.cond(z) != Cond::Empty)
+        let cond = self.usable_cond(z)?;
+        Ok(suspect || cond != Cond::Empty)
     }
 
     /// Whether a FINISH of zone `z` has anything to do (its file must then be
-    /// truncated to the zone capacity before [`Self::mark_full`]).
+    /// truncated to the zone capacity before [`Self::mark_full`]). A zone in
+    /// a fault condition cannot be finished.
     pub(crate) fn finish_needed(&self, z: u32, suspect: bool) -> Result<bool, ZoneError> {
+        let cond = self.usable_cond(z)?;
+        Ok(suspect || cond != Cond::Full)
+    }
+
+    /// The condition of sequential zone `z`, if zone operations may change it.
+    fn usable_cond(&self, z: u32) -> Result<Cond, ZoneError> {
+        let cond = self.cond(z);
+        if self.is_conventional(z) {
+            Err(ZoneError::Conventional)
+        } else if cond.is_fault() {
+            Err(ZoneError::BadCondition(cond))
+        } else {
+            Ok(cond)
+        }
+    }
+
+    /// What asking for fault condition `fault` (`ReadOnly` or `Offline`)
+    /// does to zone `z`. Conventional zones have no condition to change
+    /// (`Conventional`), and other conditions cannot be asked for
+    /// (`BadCondition`).
+    pub(crate) fn fault_change(&self, z: u32, fault: Cond) -> Result<FaultChange, ZoneError> {
         if self.is_conventional(z) {
             return Err(ZoneError::Conventional);
         }
-        Ok(suspect || self.cond(z) != Cond::Full)
+        if !fault.is_fault() {
+            return Err(ZoneError::BadCondition(fault));
+        }
+        Ok(if self.cond(z) == fault {
+            FaultChange::Clear
+        } else {
+            FaultChange::Set
+        })
+    }
+
+    /// Puts sequential zone `z` in fault condition `fault` (as checked by
+    /// [`Self::fault_change`]): it gives back its open-zone and active-zone
+    /// resources (a faulty zone is neither open nor active), has no write
+    /// pointer, and starts a new epoch (appends assigned before it fail). Its
+    /// stable mark stays.
+    pub(crate) fn set_fault(&mut self, z: u32, fault: Cond) {
+        if !fault.is_fault() || self.is_conventional(z) {
+            return;
+        }
+        self.lru_remove(z);
+        self.set_cond(z, fault);
+        let m = &mut self.meta[z as usize];
+        m.wp = u64::MAX;
+        m.epoch = m.epoch.wrapping_add(1);
+    }
+
+    /// Clears the fault condition of zone `z`, after its file was truncated
+    /// to 0: the zone is empty, as after a reset.
+    pub(crate) fn clear_fault(&mut self, z: u32) {
+        if !self.cond(z).is_fault() {
+            return;
+        }
+        self.set_cond(z, Cond::Empty);
+        self.reset_done(z);
     }
 
     /// Opens zone `z`: already open zones stay open (an explicit open makes
     /// them explicitly open) and move to the most recently used end; empty and
-    /// closed zones take an open-zone resource.
+    /// closed zones take an open-zone resource, and empty zones an
+    /// active-zone resource too (checked first: closing an implicitly open
+    /// zone to make room for the open would not free one).
     fn open_zone(&mut self, z: u32, explicit: bool) -> Result<(), ZoneError> {
         let cond = self.cond(z);
         match cond {
             Cond::ImpOpen | Cond::ExpOpen => {
                 if explicit {
-                    self.meta[z as usize].cond = Cond::ExpOpen;
+                    self.set_cond(z, Cond::ExpOpen);
                 }
                 self.lru_remove_link(z);
                 self.lru_push_tail(z);
                 Ok(())
             }
             Cond::Empty | Cond::Closed => {
+                if cond == Cond::Empty && !self.can_activate() {
+                    return Err(ZoneError::ActiveLimit);
+                }
                 if !self.can_open() && (explicit || !self.close_lru_implicit()) {
                     return Err(ZoneError::OpenLimit);
                 }
-                self.meta[z as usize].cond = if explicit {
+                let open = if explicit {
                     Cond::ExpOpen
                 } else {
                     Cond::ImpOpen
                 };
+                self.set_cond(z, open);
                 self.nr_open += 1;
                 self.lru_push_tail(z);
                 Ok(())
@@ -490,13 +617,31 @@ impl<S: DerefMut<Target = [ZoneMeta]>> Zones<S> {
         self.geo.max_open_zones == 0 || self.nr_open < self.geo.max_open_zones
     }
 
+    /// Whether one more zone may become active.
+    fn can_activate(&self) -> bool {
+        self.geo.max_active_zones == 0 || self.nr_active < self.geo.max_active_zones
+    }
+
+    /// Sets the condition of zone `z` and keeps the counts of active zones
+    /// and of zones in a fault condition. Every change of condition after
+    /// [`Self::new`] goes through here, so that a zone leaving a condition
+    /// always leaves its count (an open or closed zone made read-only or
+    /// offline is no longer active). The open-zone count goes with the LRU
+    /// (`lru_remove`, `open_zone`).
+    fn set_cond(&mut self, z: u32, cond: Cond) {
+        let old = self.meta[z as usize].cond;
+        self.nr_active = step(self.nr_active, old.is_active(), cond.is_active());
+        self.nr_faults = step(self.nr_faults, old.is_fault(), cond.is_fault());
+        self.meta[z as usize].cond = cond;
+    }
+
     /// Closes the least recently used implicitly open zone, if there is one.
     fn close_lru_implicit(&mut self) -> bool {
         let mut z = self.lru_head;
         while z != NIL {
             if self.cond(z) == Cond::ImpOpen {
                 self.lru_remove(z);
-                self.meta[z as usize].cond = Cond::Closed;
+                self.set_cond(z, Cond::Closed);
                 return true;
             }
             z = self.meta[z as usize].next;
@@ -552,6 +697,16 @@ impl<S: DerefMut<Target = [ZoneMeta]>> Zones<S> {
             meta: &self.meta,
             next: self.lru_head,
         }
+    }
+}
+
+/// A count of zones in some class after one zone went from a condition in
+/// the class (`was`) or not to one in it (`is`) or not.
+const fn step(count: u32, was: bool, is: bool) -> u32 {
+    match (was, is) {
+        (false, true) => count + 1,
+        (true, false) => count - 1,
+        _ => count,
     }
 }
 

@@ -35,7 +35,7 @@ use kernel::{
     types::Opaque,
 };
 
-use super::wq::Workqueue;
+use super::{sysfs::AttributeGroup, wq::Workqueue};
 use crate::zone::ZoneInfo;
 
 /// The operation of a request.
@@ -84,8 +84,8 @@ impl Op {
 pub(crate) enum Queued {
     /// Start the request and run [`Driver::work`] for it on the workqueue.
     Work,
-    /// Fail it with an I/O error.
-    Fail,
+    /// Fail it with this error (turned into a block status).
+    Fail(Error),
     /// Fail it with an I/O error, without a kernel log line (device going away).
     FailQuietly,
 }
@@ -691,6 +691,19 @@ impl<T: Driver> TagSet<T> {
     }
 }
 
+impl<T: Driver> TagSet<T> {
+    /// The hardware queues and the tags per queue the tag set got: blk-mq
+    /// may give fewer than asked (at most `nr_cpu_ids` queues and 10240
+    /// tags, fewer tags when memory is short).
+    pub(crate) fn shape(&self) -> (u32, u32) {
+        let set = self.raw.get();
+        // SAFETY: `new` allocated the tag set; blk-mq writes these two
+        // fields only in `blk_mq_alloc_tag_set` and
+        // `blk_mq_update_nr_hw_queues`, which this driver never calls.
+        unsafe { ((*set).nr_hw_queues, (*set).queue_depth) }
+    }
+}
+
 #[pinned_drop]
 impl<T: Driver> PinnedDrop for TagSet<T> {
     fn drop(self: Pin<&mut Self>) {
@@ -779,13 +792,11 @@ unsafe extern "C" fn queue_rq<T: Driver>(
             }
             0
         }
-        q => {
-            if matches!(q, Queued::FailQuietly) {
-                // SAFETY: the request is not started; blk-mq ends it with our status.
-                unsafe { (*rq).rq_flags |= 1 << bindings::rqf_flags___RQF_QUIET };
-            }
-            // SAFETY: plain conversion of an errno.
-            unsafe { bindings::errno_to_blk_status(EIO.to_errno()) }
+        Queued::Fail(e) => status_of(Err(e)),
+        Queued::FailQuietly => {
+            // SAFETY: the request is not started; blk-mq ends it with our status.
+            unsafe { (*rq).rq_flags |= 1 << bindings::rqf_flags___RQF_QUIET };
+            status_of(Err(EIO))
         }
     }
 }
@@ -835,6 +846,8 @@ pub(crate) struct DiskConfig {
     pub(crate) max_zone_append_sectors: u32,
     /// Open zone limit (0: none).
     pub(crate) max_open_zones: u32,
+    /// Active zone limit (0: none); at least `max_open_zones` when set.
+    pub(crate) max_active_zones: u32,
 }
 
 /// A live zoned gendisk whose queue data is a `T`. The disk holds a
@@ -862,9 +875,13 @@ impl<T: Driver> GenDisk<T> {
     };
 
     /// Creates the disk of `drv` (host-managed zoned, no partitions, volatile
-    /// write cache), validates its zones with `report_zones`, and adds it:
-    /// `/dev/zloop<id>` appears.
-    pub(crate) fn add(drv: Arc<T>, cfg: &DiskConfig) -> Result<Self> {
+    /// write cache), validates its zones with `report_zones`, and adds it
+    /// with the sysfs directory `attrs`: `/dev/zloop<id>` appears.
+    pub(crate) fn add<const N: usize>(
+        drv: Arc<T>,
+        cfg: &DiskConfig,
+        attrs: &'static AttributeGroup<T, N>,
+    ) -> Result<Self> {
         let mut lim: bindings::queue_limits = pin_init::zeroed();
         lim.features = BLK_FEAT_ZONED | BLK_FEAT_WRITE_CACHE;
         lim.max_hw_sectors = cfg.max_hw_sectors;
@@ -874,6 +891,7 @@ impl<T: Driver> GenDisk<T> {
         lim.dma_alignment = cfg.dma_alignment;
         lim.max_hw_zone_append_sectors = cfg.max_zone_append_sectors;
         lim.max_open_zones = cfg.max_open_zones;
+        lim.max_active_zones = cfg.max_active_zones;
 
         let set = drv.tag_set().raw.get();
         let queuedata = Arc::as_ptr(&drv).cast_mut().cast::<c_void>();
@@ -893,9 +911,10 @@ impl<T: Driver> GenDisk<T> {
         // SAFETY: the disk is fully set up; revalidation calls `report_zones`.
         let mut ret = unsafe { bindings::blk_revalidate_disk_zones(disk) };
         if ret == 0 {
-            // SAFETY: as above.
+            // SAFETY: as above; the groups are static, and their callbacks
+            // get `T`, the driver in `private_data` (see `kapi::sysfs`).
             ret = unsafe {
-                bindings::device_add_disk(core::ptr::null_mut(), disk, core::ptr::null_mut())
+                bindings::device_add_disk(core::ptr::null_mut(), disk, attrs.as_groups())
             };
         }
         if ret != 0 {
@@ -973,6 +992,25 @@ unsafe fn disk_driver<'a, T: Driver>(disk: *mut bindings::gendisk) -> &'a T {
     // SAFETY: `private_data` holds the disk's reference on `T`, valid until
     // `free_disk`.
     unsafe { &*(*disk).private_data.cast::<T>() }
+}
+
+/// The driver of the disk whose `struct device` is `dev`.
+///
+/// # Safety
+///
+/// `dev` is the device of a disk made by [`GenDisk::add`] for `T`
+/// (`disk_to_dev`), and the caller stops using the result before the disk
+/// is freed: e.g. in a sysfs callback of that device, which `del_gendisk`
+/// waits for (see `kapi::sysfs`).
+pub(super) unsafe fn driver_of_disk_device<'a, T: Driver>(dev: *mut bindings::device) -> &'a T {
+    // SAFETY: per the contract, `dev` is the `bd_device` of the disk's
+    // whole-disk block device, whose `bd_disk` is the disk (`dev_to_disk`).
+    unsafe {
+        let bdev = dev
+            .byte_sub(offset_of!(bindings::block_device, bd_device))
+            .cast::<bindings::block_device>();
+        disk_driver::<T>((*bdev).bd_disk)
+    }
 }
 
 /// `open` of the block device.

@@ -19,6 +19,7 @@ void zloop_rs_kiocb_end_write(struct kiocb *iocb);
 bool zloop_rs_should_fake_timeout(struct request *rq);
 int zloop_rs_unlink(struct file *dir, struct file *file);
 int zloop_rs_sync_fs(struct file *file);
+int zloop_rs_rename(struct file *dir, const char *from, const char *to);
 bool zloop_rs_fatal_signal_pending(void);
 
 /* Freeze protection of an async write, taken by the submitter (loop.c does the same). */
@@ -72,6 +73,46 @@ retry:
 			if (!err)
 				goto retry;
 		}
+	}
+	mnt_drop_write_file(dir);
+	return err;
+}
+
+/*
+ * Renames the entry @from of the open directory @dir to @to in the same
+ * directory, replacing @to if it exists, as filename_renameat2() does once it
+ * has the parent: write access to the mount, both names looked up and the
+ * parent locked by start_renaming(), the LSM hook, and a delegation broken
+ * (waiting for it) and the rename retried.
+ */
+int zloop_rs_rename(struct file *dir, const char *from, const char *to)
+{
+	struct delegated_inode delegated = { };
+	struct qstr old_last = QSTR(from), new_last = QSTR(to);
+	struct renamedata rd;
+	int err;
+
+	err = mnt_want_write_file(dir);
+	if (err)
+		return err;
+retry:
+	memset(&rd, 0, sizeof(rd));
+	rd.mnt_idmap = mnt_idmap(dir->f_path.mnt);
+	rd.old_parent = dir->f_path.dentry;
+	rd.new_parent = dir->f_path.dentry;
+	rd.delegated_inode = &delegated;
+	err = start_renaming(&rd, 0, &old_last, &new_last);
+	if (!err) {
+		err = security_path_rename(&dir->f_path, rd.old_dentry,
+					   &dir->f_path, rd.new_dentry, 0);
+		if (!err)
+			err = vfs_rename(&rd);
+		end_renaming(&rd);
+	}
+	if (is_delegated(&delegated)) {
+		err = break_deleg_wait(&delegated);
+		if (!err)
+			goto retry;
 	}
 	mnt_drop_write_file(dir);
 	return err;

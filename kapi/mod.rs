@@ -5,8 +5,8 @@
 //!
 //! The Rust-for-Linux abstractions of Linux 7.2 do not cover what zloop needs
 //! (`.owner` on misc devices and gendisks, zoned gendisks, requests with driver
-//! data, VFS file I/O, kiocbs over bvecs, owned workqueues, a run-time
-//! initialised global lock), so this layer wraps exactly those kernel APIs in
+//! data, sysfs attributes of a gendisk, VFS file I/O, kiocbs over bvecs, owned
+//! workqueues, a run-time initialised global lock), so this layer wraps exactly those kernel APIs in
 //! small safe types. Kernel inline functions without a Rust binding are
 //! reached through the C wrappers of `helpers.c`, declared here. Everything above it (`control`, `device`, `zone`,
 //! `options`) is safe Rust. Every `unsafe` block here states its invariant in
@@ -16,6 +16,7 @@ pub(crate) mod blk;
 pub(crate) mod global;
 pub(crate) mod misc;
 pub(crate) mod module;
+pub(crate) mod sysfs;
 pub(crate) mod vfs;
 pub(crate) mod wq;
 
@@ -50,6 +51,11 @@ extern "C" {
         file: *mut kernel::bindings::file,
     ) -> kernel::ffi::c_int;
     fn zloop_rs_sync_fs(file: *mut kernel::bindings::file) -> kernel::ffi::c_int;
+    fn zloop_rs_rename(
+        dir: *mut kernel::bindings::file,
+        from: *const kernel::ffi::c_char,
+        to: *const kernel::ffi::c_char,
+    ) -> kernel::ffi::c_int;
     fn zloop_rs_fatal_signal_pending() -> bool;
     fn zloop_rs_misc_name_taken(name: *const kernel::ffi::c_char) -> bool;
 }

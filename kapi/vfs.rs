@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! File-system calls on the zone files and the device directory: open, stat,
-//! truncate, preallocate, extended attributes, fsync.
+//! truncate, preallocate, extended attributes, fsync, and reading, writing
+//! and renaming the small description file.
 //!
 //! 7.2's `kernel::fs::File` only wraps files received from user space; these
 //! functions reach the VFS entry points (`filp_open`, `vfs_getattr`,
 //! `vfs_truncate`, `vfs_fallocate`, `vfs_{get,set,remove}xattr`,
-//! `vfs_fsync_range`).
+//! `vfs_fsync_range`, `kernel_read`, `kernel_write`, and `vfs_rename`
+//! through `helpers.c`).
 
 use core::{mem::MaybeUninit, ptr::NonNull};
 use kernel::{
@@ -24,6 +26,12 @@ pub(crate) mod flags {
 
     /// Read only.
     pub(crate) const O_RDONLY: u32 = bindings::O_RDONLY;
+    /// Write only.
+    pub(crate) const O_WRONLY: u32 = bindings::O_WRONLY;
+    /// Truncate the file to 0 bytes.
+    pub(crate) const O_TRUNC: u32 = bindings::O_TRUNC;
+    /// Do not wait (opening a FIFO for reading returns at once).
+    pub(crate) const O_NONBLOCK: u32 = bindings::O_NONBLOCK;
     /// Read and write.
     pub(crate) const O_RDWR: u32 = bindings::O_RDWR;
     /// Create the file if it does not exist.
@@ -32,6 +40,8 @@ pub(crate) mod flags {
     pub(crate) const O_EXCL: u32 = bindings::O_EXCL;
     /// Direct I/O, bypassing the page cache.
     pub(crate) const O_DIRECT: u32 = bindings::O_DIRECT;
+    /// Do not follow a symbolic link at the end of the path.
+    pub(crate) const O_NOFOLLOW: u32 = bindings::O_NOFOLLOW;
     /// Fail unless the path is a directory.
     pub(crate) const O_DIRECTORY: u32 = bindings::O_DIRECTORY;
 }
@@ -247,6 +257,72 @@ pub(crate) fn sync_fs(file: &File) -> Result {
     // SAFETY: `file` is live for the call; the helper takes the
     // superblock's lock itself.
     to_result(unsafe { super::zloop_rs_sync_fs(file.as_ptr()) })
+}
+
+/// Reads `file` from byte `pos` into `buf` until `buf` is full or the file
+/// ends (`kernel_read`); returns the bytes read.
+pub(crate) fn read_at(file: &File, buf: &mut [u8], pos: u64) -> Result<usize> {
+    let mut pos = i64::try_from(pos).map_err(|_| EINVAL)?;
+    let mut done = 0;
+    while done < buf.len() {
+        let rest = &mut buf[done..];
+        // SAFETY: `file` is a live file; `rest` is writable for its length;
+        // `pos` is a valid `loff_t` that `kernel_read` advances.
+        let n = unsafe {
+            bindings::kernel_read(
+                file.as_ptr(),
+                rest.as_mut_ptr().cast::<c_void>(),
+                rest.len(),
+                &mut pos,
+            )
+        };
+        if n < 0 {
+            return Err(Error::from_errno(n as c_int));
+        }
+        if n == 0 {
+            break;
+        }
+        done += n as usize;
+    }
+    Ok(done)
+}
+
+/// Writes all of `buf` to `file` from byte `pos` (`kernel_write`, which
+/// takes the file system's freeze protection).
+pub(crate) fn write_all_at(file: &File, buf: &[u8], pos: u64) -> Result {
+    let mut pos = i64::try_from(pos).map_err(|_| EINVAL)?;
+    let mut done = 0;
+    while done < buf.len() {
+        let rest = &buf[done..];
+        // SAFETY: `file` is a live file opened for writing; `rest` is
+        // readable for its length; `pos` is a valid `loff_t` that
+        // `kernel_write` advances.
+        let n = unsafe {
+            bindings::kernel_write(
+                file.as_ptr(),
+                rest.as_ptr().cast::<c_void>(),
+                rest.len(),
+                &mut pos,
+            )
+        };
+        if n < 0 {
+            return Err(Error::from_errno(n as c_int));
+        }
+        if n == 0 {
+            return Err(EIO);
+        }
+        done += n as usize;
+    }
+    Ok(())
+}
+
+/// Renames the entry `from` of directory `dir` to `to` in the same
+/// directory, replacing `to` if it exists, as `rename(2)` would (write
+/// access to the mount, the LSM hook, delegations broken).
+pub(crate) fn rename(dir: &File, from: &CStr, to: &CStr) -> Result {
+    // SAFETY: `dir` is live for the call and the names are NUL-terminated;
+    // the helper takes its own references and locks (see kapi/helpers.c).
+    to_result(unsafe { super::zloop_rs_rename(dir.as_ptr(), from.as_char_ptr(), to.as_char_ptr()) })
 }
 
 /// Waits until no direct I/O runs on the inode of `file` (`inode_dio_wait`).

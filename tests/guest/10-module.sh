@@ -5,6 +5,9 @@
 # The upstream text, byte for byte (two lines, each ending in \n).
 UPSTREAM_CONTROL_TEXT='add id=%d,capacity_mb=%u,zone_size_mb=%u,zone_capacity_mb=%u,conv_zones=%u,base_dir=%s,nr_queues=%u,queue_depth=%u,buffered_io,zone_append=%u,ordered_zone_append,discard_write_cache,max_open_zones=%u
 remove id=%d'
+# What zloop_rs prints: the upstream add line, its additions at the end of
+# it (RS_CTL_ADDITIONS, lib.sh), then the upstream remove line.
+RS_CONTROL_TEXT="${UPSTREAM_CONTROL_TEXT/$'\n'/$RS_CTL_ADDITIONS$'\n'}"
 
 test_module_loads() {
     unload_all
@@ -23,24 +26,35 @@ test_control_node_mode_0600() {
     grep -qw zloop-control /proc/misc || fail "zloop-control not in /proc/misc"
 }
 
-test_control_read_is_upstream_text() {
+test_control_read_is_upstream_text_then_additions() {
     load_rs
-    printf '%s\n' "$UPSTREAM_CONTROL_TEXT" > /tmp/want
+    printf '%s\n' "$RS_CONTROL_TEXT" > /tmp/want
     cat "$CTL" > /tmp/got
     cmp /tmp/want /tmp/got || fail "control text differs: $(diff /tmp/want /tmp/got | head -n 5)"
     # small reads must see the same bytes (file position handling)
     dd if="$CTL" bs=7 status=none > /tmp/got7
     cmp /tmp/want /tmp/got7 || fail "7-byte reads give different text"
+    # without the additions it is the upstream text, byte for byte
+    printf '%s\n' "$UPSTREAM_CONTROL_TEXT" > /tmp/upstream
+    ctl_text_upstream_part /tmp/got > /tmp/got-upstream
+    cmp /tmp/upstream /tmp/got-upstream || fail "upstream part differs: $(diff /tmp/upstream /tmp/got-upstream | head -n 5)"
+    # what scripts use to detect the additions
+    grep -q max_active_zones "$CTL" || fail "grep max_active_zones $CTL finds nothing"
 }
 
-# Differential: the C zloop of the same kernel prints the very same text.
+# Differential: the C zloop of the same kernel prints the very same text, up
+# to the zloop_rs additions at the end of the add line.
 test_control_read_matches_c_zloop() {
     load_c
     cat "$CTL" > /tmp/c.txt
+    grep -q max_active_zones /tmp/c.txt && fail "the C zloop lists max_active_zones"
     load_rs
     cat "$CTL" > /tmp/rs.txt
     [[ -s /tmp/c.txt ]] || fail "C zloop printed nothing"
-    cmp /tmp/c.txt /tmp/rs.txt || fail "texts differ: $(diff /tmp/c.txt /tmp/rs.txt | head -n 5)"
+    ctl_text_upstream_part /tmp/rs.txt > /tmp/rs-upstream.txt
+    cmp /tmp/c.txt /tmp/rs-upstream.txt || fail "texts differ: $(diff /tmp/c.txt /tmp/rs-upstream.txt | head -n 5)"
+    cmp -s /tmp/c.txt /tmp/rs.txt && fail "zloop_rs lists no addition"
+    return 0
 }
 
 # Loading, reading and unloading print nothing but the module's own lines.

@@ -66,7 +66,8 @@ test_c6_add_defaults() {
     expect_eq "$(zctl report /dev/zloop0 | awk '$6 == 1' | wc -l)" 8 "conventional zones"
     expect_eq "$(cat /sys/block/zloop0/mq/0/nr_tags)" 128 "queue depth (tags)"
     expect_eq "$(ls /sys/block/zloop0/mq | wc -l)" 1 "hardware queues"
-    expect_eq "$(ls "$BASE/0" | wc -l)" 64 "zone files in $BASE/0"
+    expect_eq "$(ls "$BASE/0" | grep -cE '^(cnv|seq)-[0-9]{6}$')" 64 "zone files in $BASE/0"
+    expect_eq "$(ls "$BASE/0" | wc -l)" 65 "files in $BASE/0 (the zone files and zloop_rs.device)"
     dev_remove 0
     # "add\n" and "add " are the same command
     ctl_ok $'add\n'
@@ -253,8 +254,9 @@ test_c24_new_device_files() {
     load_rs
     dev_add 3 "capacity_mb=512,zone_size_mb=64,conv_zones=3"
     local f
+    # the zone files, and the description of the device (67-self-describing)
     expect_eq "$(ls "$BASE/3" | tr '\n' ' ')" \
-        "cnv-000000 cnv-000001 cnv-000002 seq-000003 seq-000004 seq-000005 seq-000006 seq-000007 " "zone files"
+        "cnv-000000 cnv-000001 cnv-000002 seq-000003 seq-000004 seq-000005 seq-000006 seq-000007 zloop_rs.device " "zone files"
     for f in "$BASE"/3/cnv-*; do
         expect_eq "$(file_size "$f")" $((64 << 20)) "size of $f"
         expect_eq "$(stat -c %a "$f")" 600 "mode of $f"
@@ -286,7 +288,8 @@ test_c27_remove_drops_disk_keeps_files() {
     dev_remove 0
     [[ -e /sys/block/zloop0 ]] && fail "/sys/block/zloop0 still exists"
     klog_has 'zloop_rs: removed device 0' || fail "no 'removed device 0' line"
-    expect_eq "$(ls "$BASE/0" | wc -l)" 4 "zone files after remove"
+    expect_eq "$(ls "$BASE/0" | grep -cE '^(cnv|seq)-[0-9]{6}$')" 4 "zone files after remove"
+    [[ -f $BASE/0/zloop_rs.device ]] || fail "the description went with the remove"
     expect_eq "$(file_size "$BASE/0/seq-000001")" 65536 "written zone file"
     # the module reference of the device is gone
     rmmod zloop_rs || fail "rmmod after remove"

@@ -121,6 +121,10 @@ test_restore_refuses_other_geometry() {
     dev_add 0 "$GEOM"
     pw_ok $D $((2 * ZB)) 2097152 2
     dev_remove 0
+    # without its description (which refuses other geometry at once:
+    # 67-self-describing), as for a directory written by the C zloop: the
+    # zone files refuse it
+    rm "$BASE/0/zloop_rs.device" || fail "no description file"
     # more conventional zones: cnv-000002 does not exist
     dmesg_mark
     expect_eq "$(ctl "add id=0,capacity_mb=512,zone_size_mb=64,zone_capacity_mb=48,conv_zones=3")" EINVAL "re-add with 3 conventional zones"
@@ -143,7 +147,7 @@ test_large_device_1tib_4096_zones_add_remove() {
     note "add of a 1 TiB device with 4096 zones: $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}') s"
     expect_eq "$(cat /sys/block/zloop0/size)" $((1 << 31)) "capacity (1 TiB in sectors)"
     expect_eq "$(cat /sys/block/zloop0/queue/nr_zones)" 4096 "zones"
-    expect_eq "$(ls "$BASE/0" | wc -l)" 4096 "zone files"
+    expect_eq "$(ls "$BASE/0" | grep -cE '^(cnv|seq)-[0-9]{6}$')" 4096 "zone files"
     expect_eq "$(zctl report $D | wc -l)" 4096 "zones reported"
     pw_ok $D $(( (4095 << 28) )) 65536 3
     expect_zone $D 4095 $IMP_OPEN 128

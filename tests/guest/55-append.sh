@@ -8,20 +8,6 @@
 ZS=131072 # 64 MiB zones, in sectors
 GEOM="capacity_mb=512,zone_size_mb=64,conv_zones=2"
 D=/dev/zloop0
-APPEND_KO=$TOP/tests/kmod/zloop_rs_append_test.ko
-
-# appends ZONE LEN COUNT BATCH [SEED]: prints "<i> <sector> <status> <data>" per append.
-# (Runs in command substitutions: a failure here also fails the test through
-# its FAIL line, see run.sh.)
-appends() {
-    dmesg_mark
-    insmod "$APPEND_KO" dev=$D zone="$1" len="$2" count="$3" batch="$4" seed="${5:-1}" \
-        || fail "insmod zloop_rs_append_test"
-    rmmod zloop_rs_append_test || fail "rmmod zloop_rs_append_test"
-    klog
-    grep -q "zloop_append_test: done count=$3 " <<< "$KLOG" || fail "no 'done' line from zloop_rs_append_test"
-    sed -nE 's/.*zloop_append_test: i=([0-9]+) sector=(-?[0-9]+) status=(-?[0-9]+) data=(.*)$/\1 \2 \3 \4/p' <<< "$KLOG"
-}
 
 # expect_append_mode MODE: since the mark, zloop0 was added with MODE zone
 # append ("native", "emulated" or "ordered native"), as zloop_rs logs it. A

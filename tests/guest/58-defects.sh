@@ -10,7 +10,6 @@
 ZS=131072 ZB=$((64 << 20)) MB=1048576
 G="capacity_mb=512,zone_size_mb=64,conv_zones=2"
 D=/dev/zloop0
-APPEND_KO=$TOP/tests/kmod/zloop_rs_append_test.ko
 GFP_KO=$TOP/tests/kmod/zloop_rs_gfp_probe.ko
 
 flush() { local r; r=$(zctl fsync $D); [[ $r == OK ]] || fail "flush: $r"; }
@@ -157,16 +156,7 @@ test_d02_gfp_mask_restored_on_remove_c_leaves_zero() {
 }
 
 # ---- d03: ordered zone appends queued before a reset or a re-read --------
-# appends ZONE LEN COUNT BATCH [SEED]: "<i> <sector> <status> <data>" lines.
-appends() {
-    dmesg_mark
-    insmod "$APPEND_KO" dev=$D zone="$1" len="$2" count="$3" batch="$4" seed="${5:-1}" \
-        || fail "insmod zloop_rs_append_test"
-    rmmod zloop_rs_append_test || fail "rmmod zloop_rs_append_test"
-    klog
-    grep -q "zloop_append_test: done count=$3 " <<< "$KLOG" || fail "zloop_rs_append_test did not finish"
-    sed -nE 's/.*zloop_append_test: i=([0-9]+) sector=(-?[0-9]+) status=(-?[0-9]+) data=(.*)$/\1 \2 \3 \4/p' <<< "$KLOG"
-}
+# (appends: lib.sh)
 
 test_d03_ordered_appends_queued_before_a_reset_fail() {
     load_hooks

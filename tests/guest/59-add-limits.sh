@@ -188,7 +188,7 @@ test_add_failing_at_add_disk_leaves_nothing() {
         || fail "no 'add failed' line"
     [[ -e /sys/block/zloop0 ]] && fail "zloop0 exists after the failed add"
     dev_add 0 "$G"
-    expect_eq "$(nfiles "$BASE/0")" 8 "zone files of the add that worked"
+    expect_eq "$(nfiles "$BASE/0")" 9 "zone files and description of the add that worked"
     dev_remove 0
 }
 
@@ -205,7 +205,7 @@ test_add_on_a_file_system_without_direct_io_leaves_nothing() {
     [[ -e /sys/block/zloop0 ]] && fail "zloop0 exists after the failed add"
     ctl_ok "add id=0,$G,base_dir=$mnt,buffered_io"
     wait_for /dev/zloop0
-    expect_eq "$(nfiles $mnt/0)" 8 "zone files with buffered_io"
+    expect_eq "$(nfiles $mnt/0)" 9 "zone files and description with buffered_io"
     dev_remove 0
     umount $mnt || fail "umount"
 }

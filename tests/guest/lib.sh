@@ -107,6 +107,20 @@ wait_gone() { # path
     fail "$1 did not go away"
 }
 
+# The options zloop_rs lists after the upstream ones, at the end of the add
+# line of its control text (options.rs: FIRST_ADDITION on).
+RS_CTL_ADDITIONS=',max_active_zones=%u'
+# ctl_text_upstream_part FILE: control text read into FILE, without the
+# zloop_rs additions at the end of its add line: the C zloop's text. The
+# additions are matched as a literal string, not a pattern.
+ctl_text_upstream_part() {
+    awk -v add="$RS_CTL_ADDITIONS" '
+        NR == 1 && length($0) >= length(add) && substr($0, length($0) - length(add) + 1) == add {
+            $0 = substr($0, 1, length($0) - length(add))
+        }
+        { print }' "$1"
+}
+
 # ctl COMMAND: write one command to the control file, print OK or the errno name.
 ctl() { zctl write "$CTL" "$1"; }
 # ctl_ok COMMAND: the command must succeed.
@@ -216,6 +230,23 @@ pw() { zctl pwrite "$@"; }
 pr() { zctl pread "$@"; }
 pw_ok() { local r; r=$(pw "$@"); [[ $r == OK ]] || fail "write $* -> $r"; }
 pr_ok() { local r; r=$(pr "$@"); [[ $r == OK ]] || fail "read $* -> $r"; }
+
+# appends ZONE LEN COUNT BATCH [SEED]: COUNT zone appends of LEN bytes to zone
+# ZONE of $D, BATCH at a time, issued in the kernel by
+# tests/kmod/zloop_rs_append_test.ko; prints "<i> <sector> <status> <data>"
+# per append (sector -1 and a negative errno as status when it failed).
+# (Runs in command substitutions: a failure here also fails the test through
+# its FAIL line, see run.sh.)
+APPEND_KO=$TOP/tests/kmod/zloop_rs_append_test.ko
+appends() {
+    dmesg_mark
+    insmod "$APPEND_KO" dev="${D:?}" zone="$1" len="$2" count="$3" batch="$4" seed="${5:-1}" \
+        || fail "insmod zloop_rs_append_test"
+    rmmod zloop_rs_append_test || fail "rmmod zloop_rs_append_test"
+    klog
+    grep -q "zloop_append_test: done count=$3 " <<< "$KLOG" || fail "no 'done' line from zloop_rs_append_test"
+    sed -nE 's/.*zloop_append_test: i=([0-9]+) sector=(-?[0-9]+) status=(-?[0-9]+) data=(.*)$/\1 \2 \3 \4/p' <<< "$KLOG"
+}
 
 # file_size PATH
 file_size() { stat -c %s "$1"; }

@@ -15,6 +15,12 @@ pub mod options;
 #[path = "../../zone.rs"]
 pub mod zone;
 
+#[path = "../../faults.rs"]
+pub mod faults;
+
+#[path = "../../description.rs"]
+pub mod description;
+
 #[cfg(test)]
 mod tests;
 
@@ -28,7 +34,19 @@ mod options_proptest;
 mod options_corpus;
 
 #[cfg(test)]
+mod options_view_tests;
+
+#[cfg(test)]
 mod zone_tests;
 
 #[cfg(test)]
 mod zone_proptest;
+
+#[cfg(test)]
+mod faults_tests;
+
+#[cfg(test)]
+mod faults_proptest;
+
+#[cfg(test)]
+mod description_tests;

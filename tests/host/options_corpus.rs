@@ -18,7 +18,9 @@
 //!   `zloop_ctl_remove`, lib/parser.c `match_one`/`match_int`/`match_uint`,
 //!   lib/vsprintf.c `simple_strtoull`, lib/kstrtox.c `kstrtouint`), written
 //!   with NUL-terminated strings, `strsep` and the upstream pattern strings
-//!   rather than the Rust structure;
+//!   rather than the Rust structure, plus the zloop_rs addition
+//!   `max_active_zones=%u` after the upstream tokens (an upstream driver
+//!   rejects it as an unknown option);
 //! - errors are `EINVAL` or `ENOMEM`, `ENOMEM` exactly when the write is longer
 //!   than the page (checked with two page sizes);
 //! - the bytes after the first NUL do not matter;
@@ -29,7 +31,8 @@
 //!   returns for it without panicking.
 
 use crate::options::{
-    geometry, parse_command, Command, Errno, ParseError, DEFAULT_BASE_DIR, MAX_ZONE_SIZE_MB,
+    geometry, parse_command, AddOptions, Command, Errno, ParseError, DEFAULT_BASE_DIR,
+    MAX_ZONE_SIZE_MB,
 };
 use std::format;
 use std::string::{String, ToString};
@@ -90,6 +93,11 @@ enum CCmd {
         ordered_zone_append: bool,
         discard_write_cache: bool,
         max_open_zones: u32,
+        /// zloop_rs addition.
+        max_active_zones: u32,
+        /// The tokens seen (`1 << token`): what zloop_rs keeps as
+        /// `AddOptions::given`.
+        mask: u32,
     },
     Remove {
         id: i32,
@@ -298,6 +306,10 @@ const C_TOKENS: [&[u8]; 13] = [
     b"max_open_zones=%u",
 ];
 
+/// The zloop_rs additions, matched after the upstream tokens (token numbers
+/// from 13 on).
+const RS_TOKENS: [&[u8]; 1] = [b"max_active_zones=%u"];
+
 /// `zloop_parse_options(opts, buf)` (`buf` None for a NULL pointer): the
 /// options and the mask of the tokens seen.
 fn c_parse_options(buf: Option<&[u8]>) -> Result<(CCmd, u32), CErr> {
@@ -308,6 +320,7 @@ fn c_parse_options(buf: Option<&[u8]>) -> Result<(CCmd, u32), CErr> {
     let mut zone_capacity: u64 = 0;
     let mut nr_conv_zones: u32 = 8;
     let mut max_open_zones: u32 = 0;
+    let mut max_active_zones: u32 = 0;
     let mut nr_queues: u32 = 1;
     let mut queue_depth: u32 = 128;
     let mut buffered_io = false;
@@ -329,6 +342,7 @@ fn c_parse_options(buf: Option<&[u8]>) -> Result<(CCmd, u32), CErr> {
             }
             let (token, arg) = match C_TOKENS
                 .iter()
+                .chain(RS_TOKENS.iter())
                 .enumerate()
                 .find_map(|(i, pat)| c_match_one(p, pat).map(|a| (i, a)))
             {
@@ -386,6 +400,7 @@ fn c_parse_options(buf: Option<&[u8]>) -> Result<(CCmd, u32), CErr> {
                 }
                 10 => ordered_zone_append = true,
                 11 => discard_write_cache = true,
+                13 => max_active_zones = c_match_uint(arg)?,
                 _ => unreachable!(),
             }
         }
@@ -411,6 +426,8 @@ fn c_parse_options(buf: Option<&[u8]>) -> Result<(CCmd, u32), CErr> {
             ordered_zone_append,
             discard_write_cache,
             max_open_zones,
+            max_active_zones,
+            mask,
         },
         mask,
     ))
@@ -482,6 +499,8 @@ fn agrees(rs: &Result<Command<'_>, ParseError>, c: &Result<CCmd, CErr>) -> bool 
                 ordered_zone_append,
                 discard_write_cache,
                 max_open_zones,
+                max_active_zones,
+                mask,
             }),
         ) => {
             o.id == u32::try_from(*id).ok()
@@ -497,6 +516,8 @@ fn agrees(rs: &Result<Command<'_>, ParseError>, c: &Result<CCmd, CErr>) -> bool 
                 && o.ordered_zone_append == *ordered_zone_append
                 && o.discard_write_cache == *discard_write_cache
                 && o.max_open_zones == *max_open_zones
+                && o.max_active_zones == *max_active_zones
+                && o.given == *mask
         }
         _ => false,
     }
@@ -516,14 +537,15 @@ fn render(cmd: &Command<'_>) -> Vec<u8> {
     }
     v.extend_from_slice(
         format!(
-            "capacity_mb={},zone_size_mb={},conv_zones={},nr_queues={},queue_depth={},zone_append={},max_open_zones={}",
+            "capacity_mb={},zone_size_mb={},conv_zones={},nr_queues={},queue_depth={},zone_append={},max_open_zones={},max_active_zones={}",
             o.capacity_mb,
             o.zone_size_mb,
             o.conv_zones,
             o.nr_queues,
             o.queue_depth,
             u8::from(o.zone_append),
-            o.max_open_zones
+            o.max_open_zones,
+            o.max_active_zones
         )
         .as_bytes(),
     );
@@ -545,10 +567,19 @@ fn render(cmd: &Command<'_>) -> Vec<u8> {
     v
 }
 
+/// `cmd` with no option marked as given: [`render`] spells out options the
+/// command left at their defaults.
+fn forget_given(cmd: Command<'_>) -> Command<'_> {
+    match cmd {
+        Command::Add(o) => Command::Add(AddOptions { given: 0, ..o }),
+        c => c,
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Inputs
 
-const NUMERIC: [&str; 9] = [
+const NUMERIC: [&str; 10] = [
     "id",
     "capacity_mb",
     "zone_size_mb",
@@ -558,6 +589,7 @@ const NUMERIC: [&str; 9] = [
     "queue_depth",
     "zone_append",
     "max_open_zones",
+    "max_active_zones",
 ];
 const FLAGS: [&str; 3] = ["buffered_io", "ordered_zone_append", "discard_write_cache"];
 
@@ -709,7 +741,7 @@ fn good_value(r: &mut Rng, name: &str, zone_size: u32) -> Vec<u8> {
         ),
         "zone_size_mb" => dec(u64::from(zone_size), r),
         "zone_capacity_mb" => dec(1 + r.below(zone_size as usize) as u64, r),
-        "conv_zones" | "max_open_zones" => dec(r.below(4) as u64, r),
+        "conv_zones" | "max_open_zones" | "max_active_zones" => dec(r.below(4) as u64, r),
         "nr_queues" | "queue_depth" => {
             let top = if r.one_in(8) { u32::MAX as usize } else { 256 };
             let v = 1 + r.below(top) as u64;
@@ -804,7 +836,7 @@ fn input(r: &mut Rng, cat: &str) -> Vec<u8> {
             v
         }
         "token_soup" => {
-            const P: [&[u8]; 30] = [
+            const P: [&[u8]; 31] = [
                 b"add",
                 b"remove",
                 b" ",
@@ -835,6 +867,7 @@ fn input(r: &mut Rng, cat: &str) -> Vec<u8> {
                 b"ordered_zone_append",
                 b"discard_write_cache",
                 b"max_open_zones=",
+                b"max_active_zones=",
             ];
             let mut v = Vec::from(r.pick(&[&b"add"[..], b"remove", b""]));
             for _ in 0..r.below(24) {
@@ -1103,8 +1136,8 @@ fn check(i: usize, cat: &str, buf: &[u8]) -> bool {
     let again = render(&cmd);
     let back = parse_command(&again, usize::MAX);
     assert_eq!(
-        back,
-        Ok(cmd),
+        back.map(forget_given),
+        Ok(forget_given(cmd)),
         "{}: rendered back as '{}'",
         ctx(),
         show(&again)
@@ -1262,6 +1295,22 @@ fn c_model_knows_the_upstream_answers() {
         assert_eq!(err(bad), CErr::Inval, "{}", show(bad));
     }
     assert_eq!(err(&[b'a'; PAGE + 1]), CErr::NoMem);
+    // the zloop_rs addition, read like the upstream %u options
+    assert!(matches!(
+        ok(b"add max_active_zones=012,max_open_zones=3"),
+        CCmd::Add {
+            max_active_zones: 12,
+            max_open_zones: 3,
+            ..
+        }
+    ));
+    for bad in [
+        &b"add max_active_zones=0x4"[..],
+        b"add max_active_zones",
+        b"remove id=0,max_active_zones=1",
+    ] {
+        assert_eq!(err(bad), CErr::Inval, "{}", show(bad));
+    }
     assert!(matches!(
         ok(b"add capacity_mb=00000000000000000000512"),
         CCmd::Add {

@@ -60,6 +60,7 @@ fn command_like() -> impl Strategy<Value = Vec<u8>> {
         Just(&b"ordered_zone_append"[..]),
         Just(&b"discard_write_cache"[..]),
         Just(&b"max_open_zones="[..]),
+        Just(&b"max_active_zones="[..]),
     ];
     let op = prop_oneof![Just(&b"add"[..]), Just(&b"remove"[..]), Just(&b""[..])];
     (op, proptest::collection::vec(piece, 0..24)).prop_map(|(op, pieces)| {
@@ -253,6 +254,7 @@ fn build(
             cmd.extend_from_slice(separator(e.style >> 4));
         }
         let name = OPTIONS[e.opt].name;
+        want.given |= 1 << e.opt;
         let raw32 = e.raw as u32;
         let value: Option<String> = match name {
             "id" => {
@@ -286,6 +288,10 @@ fn build(
             }
             "max_open_zones" => {
                 want.max_open_zones = raw32;
+                Some(render_uint(raw32, e.style))
+            }
+            "max_active_zones" => {
+                want.max_active_zones = raw32;
                 Some(render_uint(raw32, e.style))
             }
             "nr_queues" => {

@@ -179,6 +179,7 @@ fn c6_bare_add_gives_the_upstream_defaults() {
     assert!(!d.ordered_zone_append);
     assert!(!d.discard_write_cache);
     assert_eq!(d.max_open_zones, 0);
+    assert_eq!(d.max_active_zones, 0);
     assert_eq!(AddOptions::default(), d);
 }
 
@@ -315,6 +316,8 @@ fn c7_missing_value_is_einval() {
         b"add queue_depth=",
         b"add zone_append=",
         b"add max_open_zones=",
+        b"add max_active_zones=",
+        b"add max_active_zones",
         b"remove id=",
         b"remove id",
     ] {
@@ -348,7 +351,7 @@ fn every_option_is_parsed_into_its_field() {
     let o = add(
         b"add id=7,capacity_mb=4096,zone_size_mb=128,zone_capacity_mb=100,\
 conv_zones=3,base_dir=/tmp/zl,nr_queues=4,queue_depth=64,buffered_io,zone_append=0,\
-ordered_zone_append,discard_write_cache,max_open_zones=12\n",
+ordered_zone_append,discard_write_cache,max_open_zones=12,max_active_zones=14\n",
     );
     assert_eq!(
         o,
@@ -366,6 +369,8 @@ ordered_zone_append,discard_write_cache,max_open_zones=12\n",
             ordered_zone_append: true,
             discard_write_cache: true,
             max_open_zones: 12,
+            max_active_zones: 14,
+            given: 0x3fff,
         }
     );
     assert!(!o.ordered_zone_append_effective());
@@ -790,6 +795,7 @@ fn c25_remove_with_other_options_is_einval() {
         b"remove id=1,base_dir=/x",
         b"remove zone_append=1,id=1",
         b"remove id=1,max_open_zones=0",
+        b"remove id=1,max_active_zones=0",
         b"remove id=1,conv_zones=8",
         b"remove id=1,capacity_mb=16384",
     ] {
@@ -835,6 +841,7 @@ fn geometry_of_the_defaults() {
             zone_sectors: 524_288,
             zone_capacity_sectors: 524_288,
             max_open_zones: 0,
+            max_active_zones: 0,
         }
     );
     assert_eq!(g.capacity_sectors(), 16384 * 2048);
@@ -895,6 +902,92 @@ fn c16_max_open_zones_at_most_the_sequential_zones() {
     // The conv check comes first.
     let e = geo(b"add capacity_mb=1024,conv_zones=9,max_open_zones=99").unwrap_err();
     assert_eq!(e.msg, "invalid number of conventional zones");
+}
+
+// ---------------------------------------------------------------------------
+// max_active_zones (zloop_rs addition; the rules of null_blk)
+
+#[test]
+fn max_active_zones_is_a_decimal_uint_like_the_others() {
+    assert_eq!(add(b"add max_active_zones=12").max_active_zones, 12);
+    assert_eq!(add(b"add max_active_zones=012").max_active_zones, 12);
+    assert_eq!(add(b"add max_active_zones=0").max_active_zones, 0);
+    assert_eq!(
+        add(b"add max_active_zones=4294967295").max_active_zones,
+        u32::MAX
+    );
+    assert_eq!(
+        add(b"add max_active_zones=3,max_active_zones=5").max_active_zones,
+        5
+    );
+    for v in [
+        "0x10",
+        "08",
+        "-1",
+        "4294967296",
+        "1x",
+        "000000000000000000000012",
+    ] {
+        einval(format!("add max_active_zones={v}").as_bytes());
+    }
+    // the other options are read as before around it
+    let o = add(b"add max_open_zones=4,max_active_zones=6,conv_zones=0");
+    assert_eq!(
+        (o.max_open_zones, o.max_active_zones, o.conv_zones),
+        (4, 6, 0)
+    );
+}
+
+#[test]
+fn max_active_zones_below_the_sequential_zones_is_the_limit() {
+    // 64 zones, 8 conventional: 56 sequential
+    let g = geo(b"add max_active_zones=55").unwrap();
+    assert_eq!((g.max_active_zones, g.max_open_zones), (55, 0));
+    let g = geo(b"add max_active_zones=1,max_open_zones=0").unwrap();
+    assert_eq!((g.max_active_zones, g.max_open_zones), (1, 0));
+    let g = geo(b"add capacity_mb=1024,conv_zones=1,max_active_zones=2").unwrap();
+    assert_eq!((g.nr_zones, g.max_active_zones), (4, 2));
+}
+
+#[test]
+fn max_active_zones_of_at_least_the_sequential_zones_is_no_limit() {
+    for v in ["56", "57", "1000", "4294967295"] {
+        let g = geo(format!("add max_active_zones={v}").as_bytes()).unwrap();
+        assert_eq!(g.max_active_zones, 0, "max_active_zones={v}");
+    }
+    // and then it does not lower max_open_zones either
+    let g = geo(b"add max_active_zones=100,max_open_zones=56").unwrap();
+    assert_eq!((g.max_active_zones, g.max_open_zones), (0, 56));
+    let g = geo(b"add capacity_mb=1024,conv_zones=1,max_active_zones=3").unwrap();
+    assert_eq!(g.max_active_zones, 0);
+}
+
+#[test]
+fn max_open_zones_above_max_active_zones_is_lowered_to_it() {
+    let g = geo(b"add max_open_zones=12,max_active_zones=8").unwrap();
+    assert_eq!((g.max_open_zones, g.max_active_zones), (8, 8));
+    let g = geo(b"add max_open_zones=8,max_active_zones=8").unwrap();
+    assert_eq!((g.max_open_zones, g.max_active_zones), (8, 8));
+    let g = geo(b"add max_open_zones=4,max_active_zones=8").unwrap();
+    assert_eq!((g.max_open_zones, g.max_active_zones), (4, 8));
+    // the upstream check of max_open_zones still comes first
+    let e = geo(b"add max_open_zones=57,max_active_zones=8").unwrap_err();
+    assert_eq!(e.msg, "invalid maximum number of open zones");
+    // every accepted pair satisfies the block layer's rule
+    for open in 0..=56 {
+        for active in [0, 1, 2, 7, 55, 56, 57] {
+            let cmd = format!("add max_open_zones={open},max_active_zones={active}");
+            let g = geo(cmd.as_bytes()).unwrap();
+            assert!(g.max_active_zones < 56, "{cmd}");
+            assert!(
+                g.max_active_zones == 0 || g.max_open_zones <= g.max_active_zones,
+                "{cmd}"
+            );
+            if g.max_active_zones == 0 {
+                assert_eq!(g.max_open_zones, open, "{cmd}");
+            }
+        }
+    }
 }
 
 #[test]
@@ -964,4 +1057,96 @@ fn geometry_rejects_invalid_options_without_panicking() {
     for o in bad {
         assert_eq!(geometry(&o).unwrap_err().errno, Errno::Inval, "{o:?}");
     }
+}
+
+// ---------------------------------------------------------------------------
+// Which options a command gave (`AddOptions::given`), and their values as
+// numbers (`value`, `set_value`): what the description file builds on.
+
+#[test]
+fn given_marks_exactly_the_options_the_command_names() {
+    use crate::options::{OptionKey, OPTIONS};
+    for s in [&b"add"[..], b"add ", b"add\n", b"add,,\n", b"add\0id=1"] {
+        assert_eq!(add(s).given, 0, "{}", show(s));
+    }
+    let one = [
+        ("add id=1", OptionKey::Id),
+        ("add id=-1", OptionKey::Id),
+        ("add capacity_mb=16384", OptionKey::CapacityMb),
+        ("add zone_size_mb=256", OptionKey::ZoneSizeMb),
+        ("add zone_capacity_mb=256", OptionKey::ZoneCapacityMb),
+        ("add conv_zones=8", OptionKey::ConvZones),
+        ("add base_dir=/var/local/zloop", OptionKey::BaseDir),
+        ("add nr_queues=1", OptionKey::NrQueues),
+        ("add queue_depth=128", OptionKey::QueueDepth),
+        ("add buffered_io", OptionKey::BufferedIo),
+        ("add zone_append=1", OptionKey::ZoneAppend),
+        ("add ordered_zone_append", OptionKey::OrderedZoneAppend),
+        ("add discard_write_cache", OptionKey::DiscardWriteCache),
+        ("add max_open_zones=0", OptionKey::MaxOpenZones),
+        ("add max_active_zones=0", OptionKey::MaxActiveZones),
+    ];
+    assert_eq!(one.len(), OPTIONS.len() + 1);
+    for (s, key) in one {
+        let o = add(s.as_bytes());
+        // given even with the default value
+        assert_eq!(o.given, key.mask(), "{s}");
+        assert!(o.is_given(key), "{s}");
+        assert_eq!(key.name(), OPTIONS[key as usize].name);
+    }
+    let o = add(b"add conv_zones=1,conv_zones=2,nr_queues=2\n");
+    assert_eq!(
+        o.given,
+        OptionKey::ConvZones.mask() | OptionKey::NrQueues.mask()
+    );
+    assert!(!o.is_given(OptionKey::CapacityMb));
+}
+
+#[test]
+fn option_values_as_numbers_round_trip() {
+    use crate::options::{OptionKey, OPTIONS};
+    let o = add(
+        b"add id=7,capacity_mb=4096,zone_size_mb=128,zone_capacity_mb=100,\
+conv_zones=3,base_dir=/tmp/zl,nr_queues=4,queue_depth=64,buffered_io,zone_append=0,\
+ordered_zone_append,discard_write_cache,max_open_zones=12",
+    );
+    let want = [
+        None,
+        Some(4096),
+        Some(128),
+        Some(100),
+        Some(3),
+        None,
+        Some(4),
+        Some(64),
+        Some(1),
+        Some(0),
+        Some(1),
+        Some(1),
+        Some(12),
+    ];
+    let mut d = AddOptions::DEFAULT;
+    for (spec, want) in OPTIONS.iter().zip(want) {
+        assert_eq!(o.value(spec.key), want, "{}", spec.name);
+        if let Some(v) = want {
+            d.set_value(spec.key, v);
+        }
+    }
+    // id and base_dir are not numbers: set_value leaves them alone
+    d.set_value(OptionKey::Id, 5);
+    d.set_value(OptionKey::BaseDir, 5);
+    assert_eq!(
+        d,
+        AddOptions {
+            id: None,
+            base_dir: DEFAULT_BASE_DIR,
+            given: 0,
+            ..o
+        }
+    );
+    // a flag is on for any number but 0
+    d.set_value(OptionKey::BufferedIo, 7);
+    assert_eq!(d.value(OptionKey::BufferedIo), Some(1));
+    d.set_value(OptionKey::BufferedIo, 0);
+    assert!(!d.buffered_io);
 }

@@ -14,7 +14,9 @@
 //!    bit as `suspect`; the caller then calls `mark_empty` / `mark_full`.
 
 use crate::options::{geometry, AddOptions, Geometry};
-use crate::zone::{seq_file_sectors, Cond, SizeError, ZoneError, ZoneInfo, ZoneMeta, Zones};
+use crate::zone::{
+    seq_file_sectors, Cond, FaultChange, SizeError, ZoneError, ZoneInfo, ZoneMeta, Zones,
+};
 use core::ops::{Deref, DerefMut};
 use std::boxed::Box;
 use std::vec;
@@ -61,6 +63,7 @@ fn geo(nr_zones: u32, nr_conv_zones: u32, capacity: u64, max_open_zones: u32) ->
         zone_sectors: ZS,
         zone_capacity_sectors: capacity,
         max_open_zones,
+        max_active_zones: 0,
     }
 }
 
@@ -80,6 +83,14 @@ fn dev() -> Dev {
 /// Like [`dev`], with an open-zone limit.
 fn dev_limit(max_open: u32) -> Dev {
     make(geo(NR, CONV, ZS, max_open))
+}
+
+/// Like [`dev`], with an active-zone limit and an open-zone limit (0: none).
+fn dev_active(max_active: u32, max_open: u32) -> Dev {
+    make(Geometry {
+        max_active_zones: max_active,
+        ..geo(NR, CONV, ZS, max_open)
+    })
 }
 
 fn start(z: u32) -> u64 {
@@ -111,11 +122,26 @@ fn snapshot(d: &Dev) -> (Vec<(Cond, u64)>, Vec<u32>, u32) {
 #[track_caller]
 fn check(d: &Dev) {
     let g = *d.geometry();
+    check_counts(d);
+    if g.max_active_zones != 0 {
+        assert!(d.nr_active() <= g.max_active_zones, "active limit exceeded");
+    }
+}
+
+/// [`check`] without the active-zone limit (which only a re-read after an
+/// I/O error may overstep).
+#[track_caller]
+fn check_counts(d: &Dev) {
+    let g = *d.geometry();
     let open: Vec<u32> = (0..g.nr_zones).filter(|&z| d.cond(z).is_open()).collect();
     assert_eq!(d.nr_open() as usize, open.len(), "nr_open vs open zones");
     if g.max_open_zones != 0 {
         assert!(d.nr_open() <= g.max_open_zones, "open limit exceeded");
     }
+    let faults = (0..g.nr_zones).filter(|&z| d.cond(z).is_fault()).count();
+    assert_eq!(d.nr_faults() as usize, faults, "nr_faults vs faulty zones");
+    let active = (0..g.nr_zones).filter(|&z| d.cond(z).is_active()).count();
+    assert_eq!(d.nr_active() as usize, active, "nr_active vs active zones");
     let l = lru(d);
     let mut sorted = l.clone();
     sorted.sort_unstable();
@@ -130,7 +156,9 @@ fn check(d: &Dev) {
         match c {
             Cond::NotWp => panic!("sequential zone {z} is NotWp"),
             Cond::Empty => assert_eq!(wp, s, "empty zone {z}"),
-            Cond::Full => assert_eq!(wp, u64::MAX, "full zone {z}"),
+            Cond::Full | Cond::ReadOnly | Cond::Offline => {
+                assert_eq!(wp, u64::MAX, "{c:?} zone {z}")
+            }
             Cond::ImpOpen | Cond::ExpOpen | Cond::Closed => {
                 assert!(
                     wp >= s && wp < s + g.zone_capacity_sectors,
@@ -151,7 +179,9 @@ fn cond_values_are_blk_zone_cond_values() {
     assert_eq!(Cond::ImpOpen as u8, 0x2);
     assert_eq!(Cond::ExpOpen as u8, 0x3);
     assert_eq!(Cond::Closed as u8, 0x4);
+    assert_eq!(Cond::ReadOnly as u8, 0xd);
     assert_eq!(Cond::Full as u8, 0xe);
+    assert_eq!(Cond::Offline as u8, 0xf);
 }
 
 #[test]
@@ -162,9 +192,16 @@ fn cond_is_open_and_is_active() {
         Cond::ImpOpen,
         Cond::ExpOpen,
         Cond::Closed,
+        Cond::ReadOnly,
         Cond::Full,
+        Cond::Offline,
     ];
     for c in all {
+        assert_eq!(
+            c.is_fault(),
+            matches!(c, Cond::ReadOnly | Cond::Offline),
+            "{c:?}"
+        );
         assert_eq!(
             c.is_open(),
             matches!(c, Cond::ImpOpen | Cond::ExpOpen),
@@ -1503,11 +1540,18 @@ fn epoch_changes_on_reset_finish_and_reread() {
 fn restore_marks_found_data_stable_and_flush_moves_the_mark() {
     let mut d = dev();
     d.restore(4, 6);
-    assert_eq!((d.cond(4), d.wp(4), d.flushed(4)), (Cond::Closed, 4 * ZS + 6, 4 * ZS + 6));
+    assert_eq!(
+        (d.cond(4), d.wp(4), d.flushed(4)),
+        (Cond::Closed, 4 * ZS + 6, 4 * ZS + 6)
+    );
     write(&mut d, 4, 3).unwrap();
     assert_eq!(d.flushed(4), 4 * ZS + 6);
     assert_eq!(d.flush_mark(4), 4 * ZS + 9);
-    assert_eq!(d.flushed(4), 4 * ZS + 6, "the mark moves only once recorded");
+    assert_eq!(
+        d.flushed(4),
+        4 * ZS + 6,
+        "the mark moves only once recorded"
+    );
     d.set_flushed(4, 4 * ZS + 9);
     assert_eq!(d.flushed(4), 4 * ZS + 9);
     assert_eq!(d.recorded(4), None, "nothing recorded yet");
@@ -1548,5 +1592,405 @@ fn flush_of_a_full_zone_marks_its_capacity() {
     assert_eq!(d.flushed(4), 4 * ZS + 12);
     d.set_written(4, 8);
     assert_eq!((d.cond(4), d.flushed(4)), (Cond::Closed, 4 * ZS + 8));
+    check(&d);
+}
+
+// ---------------------------------------------------------------------------
+// Fault conditions (fault injection: null_blk's zone_readonly / zone_offline)
+
+/// Setting a fault on an open zone gives its open-zone resource back; the
+/// zone has no write pointer and refuses writes, appends and every zone
+/// operation, each with `BadCondition` and no change.
+#[test]
+fn fault_leaves_the_open_zones_and_refuses_everything() {
+    for fault in [Cond::ReadOnly, Cond::Offline] {
+        let mut d = dev_limit(2);
+        write(&mut d, 2, 4).unwrap();
+        d.open(3).unwrap();
+        assert_eq!(d.nr_open(), 2);
+        let epoch = d.epoch(2);
+        assert_eq!(d.fault_change(2, fault), Ok(FaultChange::Set));
+        d.set_fault(2, fault);
+        check(&d);
+        assert_eq!(state(&d, 2), (fault, u64::MAX));
+        assert_ne!(d.epoch(2), epoch, "appends assigned before must fail");
+        assert_eq!((d.nr_open(), lru(&d)), (1, vec![3]));
+        assert_eq!(d.nr_faults(), 1);
+        let before = snapshot(&d);
+        let bad = Err(ZoneError::BadCondition(fault));
+        assert_eq!(d.prep_write(2, start(2) + 4, 1), bad);
+        assert_eq!(d.prep_append(2, 1), bad.map(|()| 0));
+        assert_eq!(d.open(2), bad);
+        assert_eq!(d.close(2), bad);
+        assert_eq!(d.reset_needed(2, false), bad.map(|()| false));
+        assert_eq!(d.reset_needed(2, true), bad.map(|()| false));
+        assert_eq!(d.finish_needed(2, false), bad.map(|()| false));
+        assert_eq!(before, snapshot(&d));
+        // The freed resource is usable: another zone opens.
+        d.open(4).unwrap();
+        check(&d);
+    }
+}
+
+/// As null_blk: asking for the condition a zone is in clears it (the zone
+/// is then empty), asking for the other fault changes it.
+#[test]
+fn asking_again_clears_the_fault_and_the_zone_is_empty() {
+    let mut d = dev();
+    write(&mut d, 5, 6).unwrap();
+    d.set_fault(5, Cond::ReadOnly);
+    assert_eq!(d.fault_change(5, Cond::Offline), Ok(FaultChange::Set));
+    d.set_fault(5, Cond::Offline);
+    assert_eq!((d.cond(5), d.nr_faults()), (Cond::Offline, 1));
+    assert_eq!(d.fault_change(5, Cond::Offline), Ok(FaultChange::Clear));
+    let epoch = d.epoch(5);
+    d.clear_fault(5);
+    check(&d);
+    assert_eq!(state(&d, 5), (Cond::Empty, start(5)));
+    assert_eq!((d.nr_faults(), d.flushed(5)), (0, start(5)));
+    assert_ne!(d.epoch(5), epoch);
+    write(&mut d, 5, 3).unwrap();
+    assert_eq!(state(&d, 5), (Cond::ImpOpen, start(5) + 3));
+    // Clearing a zone that has no fault does nothing.
+    d.clear_fault(5);
+    assert_eq!(state(&d, 5), (Cond::ImpOpen, start(5) + 3));
+    check(&d);
+}
+
+/// Conventional zones have no condition to change; other conditions cannot
+/// be asked for.
+#[test]
+fn fault_change_refuses_conventional_zones_and_other_conditions() {
+    let mut d = dev();
+    assert_eq!(
+        d.fault_change(0, Cond::Offline),
+        Err(ZoneError::Conventional)
+    );
+    assert_eq!(
+        d.fault_change(3, Cond::Full),
+        Err(ZoneError::BadCondition(Cond::Full))
+    );
+    let before = snapshot(&d);
+    d.set_fault(0, Cond::Offline);
+    d.set_fault(3, Cond::Full);
+    assert_eq!(before, snapshot(&d));
+    check(&d);
+}
+
+/// A faulty zone is reported without a write pointer; a re-read of its file
+/// (after a write error) keeps the fault.
+#[test]
+fn faulty_zone_report_and_reread() {
+    let mut d = dev();
+    d.restore(6, 8);
+    d.set_fault(6, Cond::ReadOnly);
+    let i = d.info(6);
+    assert_eq!((i.cond, i.wp, i.capacity), (Cond::ReadOnly, u64::MAX, ZS));
+    d.set_written(6, 10);
+    assert_eq!(state(&d, 6), (Cond::ReadOnly, u64::MAX));
+    d.set_written(6, 0);
+    assert_eq!(state(&d, 6), (Cond::ReadOnly, u64::MAX));
+    assert!(!d.cond(6).is_active());
+    check(&d);
+}
+
+/// A full zone can be set offline and cleared; its file is then empty.
+#[test]
+fn full_zone_fault_round_trip() {
+    let mut d = dev();
+    write(&mut d, 7, ZS).unwrap();
+    assert_eq!(d.cond(7), Cond::Full);
+    assert_eq!(d.fault_change(7, Cond::Offline), Ok(FaultChange::Set));
+    d.set_fault(7, Cond::Offline);
+    d.clear_fault(7);
+    assert_eq!(state(&d, 7), (Cond::Empty, start(7)));
+    check(&d);
+}
+
+// ---- max_active_zones (zloop_rs addition; ZNS/ZBC rules, as null_blk) ----
+
+/// Writes of `nr` sectors to each of `zones` (implicit opens).
+#[track_caller]
+fn write_each(d: &mut Dev, zones: &[u32], nr: u64) {
+    for &z in zones {
+        assert_eq!(write(d, z, nr), Ok(()), "write to zone {z}");
+        check(d);
+    }
+}
+
+#[test]
+fn active_count_follows_every_transition_without_a_limit() {
+    let mut d = dev();
+    write_each(&mut d, &[2, 3, 4], 1);
+    assert_eq!(d.nr_active(), 3);
+    d.close(2).unwrap();
+    assert_eq!(d.nr_active(), 3, "closed zones stay active");
+    d.open(5).unwrap();
+    assert_eq!(
+        d.nr_active(),
+        4,
+        "an explicit open of an empty zone activates it"
+    );
+    d.close(5).unwrap();
+    assert_eq!((d.cond(5), d.nr_active()), (Cond::Empty, 3));
+    write(&mut d, 3, ZS - 1).unwrap();
+    assert_eq!((d.cond(3), d.nr_active()), (Cond::Full, 2));
+    d.finish_done(4);
+    d.reset_done(2);
+    assert_eq!(d.nr_active(), 0);
+    check(&d);
+}
+
+#[test]
+fn write_or_append_to_an_empty_zone_at_the_active_limit_is_refused() {
+    let mut d = dev_active(2, 0);
+    write_each(&mut d, &[2, 3], 1);
+    let before = snapshot(&d);
+    assert_eq!(write(&mut d, 4, 1), Err(ZoneError::ActiveLimit));
+    assert_eq!(d.prep_append(4, 1), Err(ZoneError::ActiveLimit));
+    assert_eq!(d.open(4), Err(ZoneError::ActiveLimit));
+    assert_eq!(snapshot(&d), before, "a refused operation changes nothing");
+    // zones already active take more data
+    write_each(&mut d, &[2, 3], 2);
+    assert_eq!(d.prep_append(2, 1), Ok(start(2) + 3));
+    check(&d);
+}
+
+#[test]
+fn closed_zones_count_and_can_be_reopened_at_the_active_limit() {
+    let mut d = dev_active(2, 0);
+    write_each(&mut d, &[2, 3], 1);
+    d.close(2).unwrap();
+    d.close(3).unwrap();
+    assert_eq!(d.nr_open(), 0);
+    assert_eq!(d.nr_active(), 2);
+    assert_eq!(write(&mut d, 4, 1), Err(ZoneError::ActiveLimit));
+    assert_eq!(d.open(4), Err(ZoneError::ActiveLimit));
+    // a closed zone is active already: opening it needs no new resource
+    assert_eq!(d.open(2), Ok(()));
+    assert_eq!(write(&mut d, 3, 1), Ok(()));
+    assert_eq!(
+        (d.cond(2), d.cond(3), d.nr_active()),
+        (Cond::ExpOpen, Cond::ImpOpen, 2)
+    );
+    check(&d);
+}
+
+#[test]
+fn finish_reset_and_filling_write_free_an_active_slot() {
+    let mut d = dev_active(1, 0);
+    write_each(&mut d, &[2], 1);
+    assert_eq!(write(&mut d, 3, 1), Err(ZoneError::ActiveLimit));
+    // finish
+    d.finish_done(2);
+    assert_eq!(d.nr_active(), 0);
+    write_each(&mut d, &[3], 1);
+    // reset
+    assert_eq!(write(&mut d, 4, 1), Err(ZoneError::ActiveLimit));
+    d.reset_done(3);
+    write_each(&mut d, &[4], 1);
+    // a write to the capacity
+    assert_eq!(d.prep_append(5, 1), Err(ZoneError::ActiveLimit));
+    write_each(&mut d, &[4], ZS - 1);
+    assert_eq!(d.cond(4), Cond::Full);
+    assert_eq!(d.prep_append(5, 1), Ok(start(5)));
+    check(&d);
+}
+
+#[test]
+fn closing_an_explicitly_opened_empty_zone_frees_its_slot() {
+    let mut d = dev_active(1, 0);
+    d.open(2).unwrap();
+    assert_eq!(d.nr_active(), 1);
+    assert_eq!(d.open(3), Err(ZoneError::ActiveLimit));
+    d.close(2).unwrap();
+    assert_eq!((d.cond(2), d.nr_active()), (Cond::Empty, 0));
+    assert_eq!(d.open(3), Ok(()));
+    check(&d);
+}
+
+#[test]
+fn finish_of_an_empty_zone_needs_no_active_slot() {
+    let mut d = dev_active(1, 0);
+    write_each(&mut d, &[2], 1);
+    assert_eq!(d.finish_needed(3, false), Ok(true));
+    d.finish_done(3);
+    assert_eq!((d.cond(3), d.nr_active()), (Cond::Full, 1));
+    check(&d);
+}
+
+/// With both limits, an implicit open at the open limit still closes the
+/// least recently used implicitly open zone, but only when the zone to open
+/// needs no new active slot or one is free: closing a zone keeps it active.
+#[test]
+fn open_limit_and_active_limit_together() {
+    let mut d = dev_active(3, 2);
+    write_each(&mut d, &[2, 3], 1);
+    // open limit reached, active slot free: zone 2 is closed to make room
+    write_each(&mut d, &[4], 1);
+    assert_eq!(
+        (d.cond(2), d.nr_open(), d.nr_active()),
+        (Cond::Closed, 2, 3)
+    );
+    assert_eq!(lru(&d), [3, 4]);
+    // active limit reached: nothing is closed, the write is refused
+    let before = snapshot(&d);
+    assert_eq!(write(&mut d, 5, 1), Err(ZoneError::ActiveLimit));
+    assert_eq!(
+        d.open(5),
+        Err(ZoneError::ActiveLimit),
+        "active is checked first"
+    );
+    assert_eq!(snapshot(&d), before);
+    // a closed zone may still be written: zone 3 is closed for it
+    write_each(&mut d, &[2], 1);
+    assert_eq!((d.cond(3), d.cond(2)), (Cond::Closed, Cond::ImpOpen));
+    assert_eq!(lru(&d), [4, 2]);
+    // an explicit open at the open limit fails as before (open resource)
+    assert_eq!(d.open(3), Err(ZoneError::OpenLimit));
+    check(&d);
+}
+
+/// Without `max_active_zones` (0) nothing changes: the open-limit tests
+/// above run with it, and an active count beyond any number is fine.
+#[test]
+fn no_active_limit_allows_every_sequential_zone_to_be_active() {
+    let mut d = make(geo(16, 1, ZS, 2));
+    for z in 1..16 {
+        assert_eq!(write(&mut d, z, 1), Ok(()));
+    }
+    assert_eq!((d.nr_open(), d.nr_active()), (2, 15));
+    check(&d);
+}
+
+/// A re-read after an I/O error says what the file holds, even beyond the
+/// limit; opening an empty zone then waits until enough zones left.
+#[test]
+fn reread_may_overstep_the_active_limit_and_opens_wait() {
+    let mut d = dev_active(1, 0);
+    write_each(&mut d, &[2], ZS); // full: not active
+    write_each(&mut d, &[3], 1);
+    d.set_written(2, 5); // the last write to zone 2 failed after all
+    assert_eq!((d.cond(2), d.nr_active()), (Cond::Closed, 2));
+    check_counts(&d);
+    assert_eq!(write(&mut d, 4, 1), Err(ZoneError::ActiveLimit));
+    assert_eq!(write(&mut d, 2, 1), Ok(()), "active zones still take data");
+    d.reset_done(3);
+    assert_eq!(d.nr_active(), 1);
+    assert_eq!(
+        write(&mut d, 4, 1),
+        Err(ZoneError::ActiveLimit),
+        "still at the limit"
+    );
+    d.finish_done(2);
+    write_each(&mut d, &[4], 1);
+    check(&d);
+}
+
+/// What `add` finds: every zone neither empty nor full is active (closed),
+/// which the device compares with the limit before it accepts a restore.
+#[test]
+fn restored_zones_count_as_active() {
+    let mut d = dev_active(2, 0);
+    d.restore(2, 3);
+    d.restore(3, 0);
+    d.restore(4, ZS);
+    d.restore(5, 1);
+    assert_eq!(d.nr_active(), 2);
+    d.restore(6, 2);
+    assert_eq!(d.nr_active(), 3, "restore does not enforce the limit");
+    check_counts(&d);
+}
+
+#[test]
+fn geometry_with_max_active_zones_builds_limited_zones() {
+    let opts = AddOptions {
+        capacity_mb: 64,
+        zone_size_mb: 8,
+        conv_zones: 2,
+        max_open_zones: 5,
+        max_active_zones: 2,
+        ..AddOptions::DEFAULT
+    };
+    let g = geometry(&opts).expect("valid options");
+    assert_eq!((g.max_open_zones, g.max_active_zones), (2, 2));
+    let zs = 8 * 2048;
+    let mut d = Zones::new(g, vec![ZoneMeta::INIT; g.nr_zones as usize]).expect("length");
+    assert_eq!(d.prep_write(2, 2 * zs, 8), Ok(()));
+    assert_eq!(d.open(3), Ok(()));
+    assert_eq!(d.open(4), Err(ZoneError::ActiveLimit));
+    assert_eq!(d.prep_append(5, 8), Err(ZoneError::ActiveLimit));
+}
+
+// ---- faults and the active-zone limit together ----
+
+/// A fault set on an open or closed zone takes it out of the active zones
+/// (one count, kept by one `set_cond`): at the limit, the slot it gave back
+/// lets an empty zone open. The faulty zone itself cannot be opened
+/// (`BadCondition`, not `ActiveLimit`).
+#[test]
+fn fault_on_an_active_zone_frees_its_active_slot() {
+    for fault in [Cond::ReadOnly, Cond::Offline] {
+        for close in [false, true] {
+            let mut d = dev_active(2, 0);
+            write_each(&mut d, &[2, 3], 1);
+            if close {
+                d.close(2).unwrap();
+            }
+            assert_eq!(d.open(4), Err(ZoneError::ActiveLimit));
+            d.set_fault(2, fault);
+            check(&d);
+            assert_eq!((d.nr_active(), d.nr_faults()), (1, 1));
+            assert_eq!(d.open(2), Err(ZoneError::BadCondition(fault)));
+            assert_eq!(d.open(4), Ok(()));
+            assert_eq!(d.nr_active(), 2);
+            // at the limit again: clearing the fault makes the zone empty,
+            // not active, and opening it is refused for want of a slot
+            d.clear_fault(2);
+            assert_eq!(
+                (d.cond(2), d.nr_active(), d.nr_faults()),
+                (Cond::Empty, 2, 0)
+            );
+            assert_eq!(write(&mut d, 2, 1), Err(ZoneError::ActiveLimit));
+            check(&d);
+        }
+    }
+}
+
+/// Changing a fault to the other one, or setting one on an empty or full
+/// zone, leaves the active count alone.
+#[test]
+fn faults_on_inactive_zones_keep_the_active_count() {
+    let mut d = dev_active(2, 0);
+    write_each(&mut d, &[2], 1);
+    write_each(&mut d, &[3], ZS);
+    d.set_fault(3, Cond::Offline);
+    d.set_fault(4, Cond::ReadOnly);
+    assert_eq!((d.nr_active(), d.nr_faults()), (1, 2));
+    d.set_fault(4, Cond::Offline);
+    assert_eq!((d.nr_active(), d.nr_faults()), (1, 2));
+    d.clear_fault(3);
+    assert_eq!((d.nr_active(), d.nr_faults()), (1, 1));
+    check(&d);
+}
+
+/// What `add` does with a zone file that records a fault: the zone is first
+/// restored from the file size (closed when partially written) and then
+/// marked faulty. Counted after that, faulty zones are not active: a
+/// directory with more partially written zones than the limit is accepted
+/// when the extra ones are read-only or offline.
+#[test]
+fn restored_then_faulted_zones_are_not_active() {
+    let mut d = dev_active(1, 0);
+    d.restore(2, 3);
+    d.restore(3, 5);
+    d.restore(4, 7);
+    assert_eq!(d.nr_active(), 3);
+    d.set_fault(3, Cond::ReadOnly);
+    d.set_fault(4, Cond::Offline);
+    assert_eq!((d.nr_active(), d.nr_faults()), (1, 2));
+    check(&d);
+    assert_eq!(write(&mut d, 2, 1), Ok(()));
+    assert_eq!(write(&mut d, 5, 1), Err(ZoneError::ActiveLimit));
     check(&d);
 }

@@ -26,7 +26,7 @@ fn render(o: &AddOptions<'_>) -> Vec<u8> {
     let id = o.id.map_or(-1, i64::from);
     let mut s = format!(
         "add id={id},capacity_mb={},zone_size_mb={},conv_zones={},nr_queues={},\
-         queue_depth={},zone_append={},max_open_zones={}",
+         queue_depth={},zone_append={},max_open_zones={},max_active_zones={}",
         o.capacity_mb,
         o.zone_size_mb,
         o.conv_zones,
@@ -34,6 +34,7 @@ fn render(o: &AddOptions<'_>) -> Vec<u8> {
         o.queue_depth,
         u8::from(o.zone_append),
         o.max_open_zones,
+        o.max_active_zones,
     )
     .into_bytes();
     if o.zone_capacity_mb != 0 {
@@ -76,7 +77,19 @@ fuzz_target!(|data: &[u8]| {
             let _ = geometry(&o);
             let again = render(&o);
             if again.len() <= PAGE {
-                assert_eq!(parse_command(&again, PAGE), Ok(Command::Add(o)));
+                // `render` gives every option but `zone_capacity_mb` and the
+                // flags that are off
+                let got = match parse_command(&again, PAGE) {
+                    Ok(Command::Add(g)) => g,
+                    r => panic!("rendered back: {r:?}"),
+                };
+                assert_eq!(
+                    AddOptions {
+                        given: o.given,
+                        ..got
+                    },
+                    o
+                );
             }
         }
     }
